@@ -1,0 +1,181 @@
+//! The subscription table: every channel the application wants, independent of the socket.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use crate::auth::AuthRequestId;
+use crate::channel::{ChannelKind, ChannelName};
+use crate::encryption::ChannelKey;
+use crate::presence::Presence;
+
+/// Where a channel's subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SubscriptionStatus {
+    /// Waiting for a connection; subscribed as soon as one is established.
+    Waiting,
+    /// Waiting for the auth answer.
+    Authorizing,
+    /// `pusher:subscribe` sent, waiting for the server's confirmation.
+    Pending,
+    /// Confirmed: events flow.
+    Subscribed,
+    /// Failed (see the `SubscriptionError` event); retried after the next reconnect or on
+    /// the next `subscribe`.
+    Failed,
+}
+
+/// A read-only view of one channel, from [`Connection::channels`](crate::Connection::channels).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// The channel.
+    pub name: ChannelName,
+    /// Its kind.
+    pub kind: ChannelKind,
+    /// Its subscription.
+    pub status: SubscriptionStatus,
+    /// The last `subscription_count` the server sent.
+    pub subscription_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Waiting,
+    Authorizing(AuthRequestId),
+    /// `order` numbers subscribe frames, to match a server's error to the oldest one.
+    Pending {
+        order: u64,
+    },
+    Subscribed,
+    Failed,
+}
+
+/// An encrypted event held while a fresh key is fetched.
+#[derive(Debug)]
+pub(crate) struct HeldEvent {
+    pub(crate) event: String,
+    pub(crate) data: String,
+    pub(crate) user_id: Option<String>,
+}
+
+/// A key refresh in flight for an encrypted channel.
+#[derive(Debug)]
+pub(crate) struct Rekey {
+    pub(crate) request: AuthRequestId,
+    pub(crate) held: VecDeque<HeldEvent>,
+}
+
+/// Events held per channel during a key refresh, at most.
+pub(crate) const MAX_HELD_EVENTS: usize = 256;
+
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) name: ChannelName,
+    /// Order of first subscription, for re-subscribing in the order the app asked.
+    pub(crate) seq: u64,
+    pub(crate) phase: Phase,
+    /// Unsubscribed while pending: hidden, and unsubscribed for real on confirmation.
+    pub(crate) cancelled: bool,
+    /// When a confirmed subscription was lost, to report the gap on the next confirmation.
+    pub(crate) lost_at: Option<Instant>,
+    pub(crate) presence: Option<Presence>,
+    pub(crate) key: Option<ChannelKey>,
+    pub(crate) rekey: Option<Rekey>,
+    pub(crate) count: Option<u64>,
+}
+
+impl Entry {
+    pub(crate) fn kind(&self) -> ChannelKind {
+        self.name.kind()
+    }
+
+    pub(crate) fn status(&self) -> SubscriptionStatus {
+        match self.phase {
+            Phase::Waiting => SubscriptionStatus::Waiting,
+            Phase::Authorizing(_) => SubscriptionStatus::Authorizing,
+            Phase::Pending { .. } => SubscriptionStatus::Pending,
+            Phase::Subscribed => SubscriptionStatus::Subscribed,
+            Phase::Failed => SubscriptionStatus::Failed,
+        }
+    }
+
+    pub(crate) fn info(&self) -> ChannelInfo {
+        ChannelInfo {
+            name: self.name.clone(),
+            kind: self.kind(),
+            status: self.status(),
+            subscription_count: self.count,
+        }
+    }
+
+    /// Whether the application can see this channel (not internal, not being left).
+    pub(crate) fn visible(&self) -> bool {
+        !self.cancelled && self.kind() != ChannelKind::ServerToUser
+    }
+}
+
+/// Every channel, keyed by name.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    entries: HashMap<ChannelName, Entry>,
+    next_seq: u64,
+}
+
+impl Table {
+    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
+        self.entries.get_mut(name)
+    }
+
+    pub(crate) fn insert(&mut self, name: ChannelName) -> &mut Entry {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let presence = (name.kind() == ChannelKind::Presence).then(Presence::default);
+        self.entries.entry(name.clone()).or_insert(Entry {
+            name,
+            seq,
+            phase: Phase::Waiting,
+            cancelled: false,
+            lost_at: None,
+            presence,
+            key: None,
+            rekey: None,
+            count: None,
+        })
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Entry> {
+        self.entries.remove(name)
+    }
+
+    /// Names in subscription order.
+    pub(crate) fn names_in_order(&self) -> Vec<ChannelName> {
+        let mut entries: Vec<&Entry> = self.entries.values().collect();
+        entries.sort_by_key(|e| e.seq);
+        entries.into_iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// Visible channels in subscription order.
+    pub(crate) fn infos(&self) -> Vec<ChannelInfo> {
+        let mut entries: Vec<&Entry> = self.entries.values().filter(|e| e.visible()).collect();
+        entries.sort_by_key(|e| e.seq);
+        entries.into_iter().map(Entry::info).collect()
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.entries.values_mut()
+    }
+
+    /// Drops entries for which `keep` is false.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
+        self.entries.retain(|_, e| keep(e));
+    }
+}

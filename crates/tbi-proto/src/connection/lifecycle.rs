@@ -1,0 +1,230 @@
+//! Connecting, losing the connection, reconnecting, disconnecting.
+
+use std::time::{Duration, Instant};
+
+use super::{Connection, Live, Socket, human};
+use crate::close::{CloseAction, is_clean};
+use crate::event::ErrorKind;
+use crate::heartbeat::Heartbeat;
+use crate::output::Output;
+use crate::state::ConnectionState;
+use crate::wire::inbound::ConnectionEstablished;
+
+/// Close code of every socket the client closes itself.
+pub(crate) const CLIENT_CLOSE_CODE: u16 = 1000;
+
+/// How the socket went away.
+#[derive(Debug)]
+pub(crate) enum Lost<'a> {
+    /// The transport reported a close (or a failure to open: 1006).
+    Closed {
+        code: u16,
+        reason: &'a str,
+    },
+    /// The server sent `pusher:error` with a connection-level code before the handshake
+    /// finished (old servers do this instead of a close code).
+    ServerError {
+        code: u16,
+        message: &'a str,
+    },
+    HandshakeTimeout,
+    PongTimeout,
+}
+
+impl Connection {
+    /// Starts connecting; subscriptions made before are applied once connected. Does
+    /// nothing while connecting or connected. While waiting to reconnect, tries at once.
+    pub fn connect(&mut self, now: Instant) {
+        match self.state {
+            ConnectionState::Disconnected | ConnectionState::Reconnecting => {
+                self.retry_at = None;
+                self.backoff.reset();
+                self.start_attempt(now);
+            }
+            ConnectionState::Connecting
+            | ConnectionState::Connected
+            | ConnectionState::Disconnecting => {}
+        }
+    }
+
+    /// Closes the connection and stays disconnected. Subscriptions stay in the table and are
+    /// made again on the next [`connect`](Self::connect) (with a
+    /// [`Resubscribed`](crate::Event::Resubscribed) signal each). Does nothing when already
+    /// disconnected.
+    pub fn disconnect(&mut self, now: Instant) {
+        self.retry_at = None;
+        match self.socket {
+            Socket::None => self.set_state(ConnectionState::Disconnected),
+            _ => {
+                self.set_state(ConnectionState::Disconnecting);
+                self.close_socket("client disconnect");
+                self.teardown(now);
+                self.set_state(ConnectionState::Disconnected);
+            }
+        }
+    }
+
+    pub(super) fn start_attempt(&mut self, now: Instant) {
+        let url = self.config.url_with_tls(self.force_tls);
+        self.socket = Socket::Opening {
+            deadline: now + self.config.handshake_timeout(),
+        };
+        self.set_state(ConnectionState::Connecting);
+        self.out.push_back(Output::Open { url });
+    }
+
+    /// Tells the caller to close the current socket, which the core forgets.
+    pub(super) fn close_socket(&mut self, reason: &'static str) {
+        self.out.push_back(Output::Close {
+            code: CLIENT_CLOSE_CODE,
+            reason,
+        });
+    }
+
+    /// `pusher:connection_established`.
+    pub(super) fn on_established(&mut self, now: Instant, data: ConnectionEstablished) {
+        if data.socket_id.is_empty() {
+            self.error(
+                ErrorKind::InvalidFrame,
+                None,
+                "pusher:connection_established without a socket_id".into(),
+            );
+            return;
+        }
+        // Protocol 7 servers send their activity timeout in seconds; use the smaller of it
+        // and ours. A handshake without one is accepted (Java and Swift do; pusher-js does
+        // not) and keeps the configured value.
+        let server = data
+            .activity_timeout
+            .filter(|s| s.is_finite() && *s >= 1.0)
+            .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
+        let interval = server.map_or(self.config.activity_timeout(), |s| {
+            s.min(self.config.activity_timeout())
+        });
+        self.socket = Socket::Live(Live {
+            socket_id: data.socket_id,
+            established_at: now,
+            heartbeat: Heartbeat::new(interval, self.config.pong_timeout(), now),
+        });
+        self.backoff.reset();
+        self.set_state(ConnectionState::Connected);
+        self.resubscribe_all(now);
+        self.signin_on_connected(now);
+    }
+
+    /// The socket is gone: forget everything tied to it, report, and decide what next.
+    pub(super) fn socket_lost(&mut self, now: Instant, lost: Lost<'_>) {
+        let lived = self
+            .live()
+            .map(|l| now.saturating_duration_since(l.established_at));
+        self.teardown(now);
+
+        let (action, kind, code, message) = match lost {
+            Lost::Closed { code, reason } => {
+                let message = if reason.is_empty() {
+                    format!("connection closed with code {code}")
+                } else {
+                    format!("connection closed with code {code}: {reason}")
+                };
+                (
+                    CloseAction::for_code(code),
+                    (!is_clean(code)).then_some(ErrorKind::ConnectionClosed),
+                    Some(i32::from(code)),
+                    message,
+                )
+            }
+            Lost::ServerError { code, message } => (
+                CloseAction::for_code(code),
+                Some(ErrorKind::Server),
+                Some(i32::from(code)),
+                format!("server error {code} during the handshake: {message}"),
+            ),
+            Lost::HandshakeTimeout => (
+                CloseAction::Backoff,
+                Some(ErrorKind::HandshakeTimeout),
+                None,
+                format!(
+                    "no pusher:connection_established within {}",
+                    human(self.config.handshake_timeout())
+                ),
+            ),
+            Lost::PongTimeout => (
+                CloseAction::Immediate,
+                Some(ErrorKind::PongTimeout),
+                None,
+                format!(
+                    "no answer to pusher:ping within {}",
+                    human(self.config.pong_timeout())
+                ),
+            ),
+        };
+
+        let action = match action {
+            // A TLS connection told to use TLS has nothing to switch to.
+            CloseAction::SwitchToTls if self.force_tls || self.config.uses_tls() => {
+                CloseAction::Refused
+            }
+            other => other,
+        };
+        // A refusal is reported as one, whatever the close looked like (a clean 1000 is not
+        // a refusal, so it stays unreported).
+        if let Some(kind) = kind {
+            let kind = if action == CloseAction::Refused {
+                ErrorKind::Refused
+            } else {
+                kind
+            };
+            self.error(kind, code, message);
+        }
+
+        let retry_now = match action {
+            CloseAction::Refused => {
+                self.set_state(ConnectionState::Disconnected);
+                return;
+            }
+            CloseAction::SwitchToTls => {
+                self.force_tls = true;
+                true
+            }
+            // At once, but only after a connection that lived: a server that closes every
+            // new connection with 42xx must not get a reconnect storm.
+            CloseAction::Immediate => {
+                lived.is_some_and(|l| l >= self.config.reconnect().initial_delay)
+            }
+            CloseAction::Backoff => false,
+        };
+        if self.backoff.next_attempt().is_none() {
+            self.error(
+                ErrorKind::GaveUp,
+                None,
+                format!(
+                    "gave up after {} reconnect attempts; call connect() to try again",
+                    self.backoff.attempts()
+                ),
+            );
+            self.set_state(ConnectionState::Disconnected);
+            return;
+        }
+        self.set_state(ConnectionState::Reconnecting);
+        if retry_now {
+            self.start_attempt(now);
+            return;
+        }
+        let delay = self.backoff.delay();
+        // 41xx: "reconnect after backing off at least 1 s".
+        let delay = match code {
+            Some(4100..=4199) => delay.max(Duration::from_secs(1)),
+            _ => delay,
+        };
+        self.retry_at = Some(now + delay);
+    }
+
+    /// Forgets the socket and everything tied to its `socket_id`.
+    fn teardown(&mut self, now: Instant) {
+        self.socket = Socket::None;
+        self.auth.clear();
+        self.limiter = Default::default();
+        self.channels_on_connection_lost(now);
+        self.signin_on_connection_lost();
+    }
+}

@@ -1,0 +1,160 @@
+//! User sign-in (`pusher:signin`) and the `#server-to-user-{id}` channel it opens.
+//!
+//! Once asked for, the sign-in is redone after every reconnect: a `socket_id` is signed, so
+//! each connection needs its own. The server-to-user channel is subscribed only after the
+//! server confirms the sign-in on that connection.
+
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{AuthPurpose, Connection};
+use crate::auth::{AuthFailure, AuthRequestId, AuthResponse};
+use crate::channel::{ChannelName, SERVER_TO_USER_PREFIX};
+use crate::event::{ErrorKind, Event};
+use crate::wire::inbound::{Data, SigninSuccess, scalar_to_string};
+use crate::wire::outbound;
+
+#[derive(Debug, Default)]
+pub(super) struct Signin {
+    /// The application asked to sign in.
+    wanted: bool,
+    phase: Phase,
+}
+
+#[derive(Debug, Default)]
+enum Phase {
+    #[default]
+    Idle,
+    Authorizing(AuthRequestId),
+    /// `pusher:signin` sent.
+    SigningIn,
+    SignedIn {
+        user_id: String,
+    },
+}
+
+impl Signin {
+    pub(super) fn user_id(&self) -> Option<&str> {
+        match &self.phase {
+            Phase::SignedIn { user_id } => Some(user_id),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UserData {
+    id: Box<RawValue>,
+}
+
+impl Connection {
+    /// Signs the user in (`pusher:signin`), now if connected, else once connected, and again
+    /// after every reconnect. The core asks for a user signature with
+    /// [`Output::Authorize`](crate::Output::Authorize) (target
+    /// [`AuthTarget::User`](crate::AuthTarget::User)); the answer needs `auth` and
+    /// `user_data`. Success is [`Event::SignedIn`]; failures are errors of kind
+    /// [`ErrorKind::SigninFailed`].
+    pub fn signin(&mut self, now: Instant) {
+        self.signin.wanted = true;
+        if matches!(self.signin.phase, Phase::Idle) {
+            self.signin_on_connected(now);
+        }
+    }
+
+    pub(super) fn signin_on_connected(&mut self, now: Instant) {
+        if !self.signin.wanted {
+            return;
+        }
+        if let Some(id) = self.request_auth(now, AuthPurpose::User) {
+            self.signin.phase = Phase::Authorizing(id);
+        }
+    }
+
+    pub(super) fn signin_on_connection_lost(&mut self) {
+        self.signin.phase = Phase::Idle;
+    }
+
+    pub(super) fn signin_in_flight(&self) -> bool {
+        matches!(self.signin.phase, Phase::SigningIn)
+    }
+
+    pub(super) fn on_user_auth(
+        &mut self,
+        id: AuthRequestId,
+        answer: Result<AuthResponse, AuthFailure>,
+    ) {
+        if !matches!(self.signin.phase, Phase::Authorizing(expected) if expected == id) {
+            return;
+        }
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(failure) => {
+                self.signin.phase = Phase::Idle;
+                let code = failure.status.map(i32::from);
+                return self.error(
+                    ErrorKind::SigninFailed,
+                    code,
+                    format!("user authentication failed: {}", failure.message),
+                );
+            }
+        };
+        let Some(user_data) = answer.user_data.filter(|d| !d.is_empty()) else {
+            self.signin.phase = Phase::Idle;
+            return self.error(
+                ErrorKind::SigninFailed,
+                None,
+                "the user auth answer has no user_data".into(),
+            );
+        };
+        self.signin.phase = Phase::SigningIn;
+        self.send(outbound::signin(&answer.auth, &user_data));
+    }
+
+    pub(super) fn signin_rejected(&mut self, code: Option<i32>, message: String) {
+        self.signin.phase = Phase::Idle;
+        self.error(
+            ErrorKind::SigninFailed,
+            code,
+            format!("server rejected the sign-in: {message}"),
+        );
+    }
+
+    pub(super) fn on_signin_success(&mut self, now: Instant, data: &Data<'_>) {
+        if !matches!(self.signin.phase, Phase::SigningIn) {
+            return;
+        }
+        let user_data = match data.parse::<SigninSuccess>() {
+            Ok(success) => success.user_data,
+            Err(e) => {
+                self.signin.phase = Phase::Idle;
+                return self.error(
+                    ErrorKind::SigninFailed,
+                    None,
+                    format!("pusher:signin_success with bad data: {}", e.0),
+                );
+            }
+        };
+        let user_id = serde_json::from_str::<UserData>(&user_data)
+            .ok()
+            .and_then(|d| scalar_to_string(d.id.get()))
+            .filter(|id| !id.is_empty());
+        let Some(user_id) = user_id else {
+            self.signin.phase = Phase::Idle;
+            return self.error(
+                ErrorKind::SigninFailed,
+                None,
+                "pusher:signin_success: user_data has no id".into(),
+            );
+        };
+        self.signin.phase = Phase::SignedIn {
+            user_id: user_id.clone(),
+        };
+        let channel = ChannelName::from_server(&format!("{SERVER_TO_USER_PREFIX}{user_id}"));
+        self.channels.insert(channel.clone());
+        // The server authorizes this channel by the signed-in connection: no signature.
+        self.start_subscription(now, &channel);
+        self.push_event(Event::SignedIn { user_id, user_data });
+    }
+}

@@ -1,0 +1,6 @@
+//! The JSON envelope on the wire, both ways.
+
+pub(crate) mod inbound;
+pub(crate) mod outbound;
+
+pub use outbound::OutboundText;

@@ -1,0 +1,19 @@
+//! Behaviour tests of the core, with fake time. One module per behaviour of the spec.
+
+#![allow(unreachable_pub, clippy::unwrap_used)]
+
+mod support;
+
+mod auth;
+mod client_events;
+mod close_codes;
+mod config;
+mod encrypted;
+mod events;
+mod frames;
+mod heartbeat;
+mod presence;
+mod resubscribed;
+mod signin;
+mod states;
+mod subscriptions;

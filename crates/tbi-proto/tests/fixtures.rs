@@ -1,0 +1,140 @@
+//! Every recorded session in `fixtures/` replays against the core, with every client
+//! output checked.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use tbi_proto::Event;
+use tbi_proto::consultation::{ConsultationEvent, Status};
+use tbi_proto::replay::{Fixture, ReplayReport};
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn replay(name: &str) -> ReplayReport {
+    let path = dir().join(format!("{name}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let fixture = Fixture::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(fixture.name, name, "the header names the file");
+    fixture.replay().unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+macro_rules! fixtures {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let report = replay($file);
+                assert!(report.outputs_checked > 0);
+            }
+        )*
+
+        #[test]
+        fn every_fixture_file_has_a_test() {
+            let tested = [$($file),*];
+            let mut files: Vec<String> = std::fs::read_dir(dir())
+                .unwrap()
+                .filter_map(|e| {
+                    let name = e.unwrap().file_name().into_string().unwrap();
+                    name.strip_suffix(".jsonl").map(str::to_owned)
+                })
+                .collect();
+            files.sort();
+            let mut tested: Vec<String> = tested.iter().map(|s| s.to_string()).collect();
+            tested.sort();
+            assert_eq!(files, tested);
+        }
+    };
+}
+
+fixtures! {
+    public_subscribe => "public-subscribe",
+    private_auth => "private-auth",
+    presence => "presence",
+    encrypted_rekey => "encrypted-rekey",
+    reconnect_4200 => "reconnect-4200",
+    reconnect_4100 => "reconnect-4100",
+    reconnect_1006 => "reconnect-1006",
+    refused_4001 => "refused-4001",
+    ping_pong => "ping-pong",
+    pong_timeout => "pong-timeout",
+    auth_failure => "auth-failure",
+    consultation_flow => "consultation-flow",
+}
+
+#[test]
+fn consultation_flow_reaches_in_progress() {
+    let statuses: Vec<Status> = replay("consultation-flow")
+        .events
+        .into_iter()
+        .filter_map(|t| match t.event {
+            Event::Message { event, data, .. } => match ConsultationEvent::parse(&event, &data) {
+                Ok(Some(ConsultationEvent::CallStatus(s))) => Some(s.status),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [Status::Accepted, Status::InProgress]);
+}
+
+/// A replay must fail when the client deviates: edit a fixture and check the error names
+/// the line and the difference.
+#[test]
+fn a_deviating_client_fails_the_replay_at_the_right_line() {
+    let text = std::fs::read_to_string(dir().join("private-auth.jsonl")).unwrap();
+    let tampered = text.replace("\"socket_id\":\"1001.1\"}", "\"socket_id\":\"9.9\"}");
+    let error = Fixture::parse(&tampered)
+        .unwrap()
+        .replay()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("line 9:") && error.contains("authorize"),
+        "{error}"
+    );
+
+    let early = text.replace("{\"at\":2000,\"server_text\"", "{\"at\":2000,\"client_text\":{\"event\":\"pusher:ping\",\"data\":{}}}\n{\"at\":2000,\"server_text\"");
+    let error = Fixture::parse(&early)
+        .unwrap()
+        .replay()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("pusher:ping") && error.contains("produced nothing"),
+        "{error}"
+    );
+
+    let missing = text
+        .lines()
+        .filter(|l| !l.contains("client_text"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let error = Fixture::parse(&missing)
+        .unwrap()
+        .replay()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("ask to authorize") || error.contains("pusher:subscribe"),
+        "{error}"
+    );
+}
+
+#[test]
+fn timing_is_checked() {
+    let text = std::fs::read_to_string(dir().join("ping-pong.jsonl")).unwrap();
+    // With no tolerance, a ping recorded 8 ms after the client sends it is too early.
+    let late = text
+        .replace("\"seed\":1}", "\"seed\":1},\"tolerance_ms\":0")
+        .replace("{\"at\":120021,", "{\"at\":120029,");
+    assert_ne!(late, text);
+    let error = Fixture::parse(&late)
+        .unwrap()
+        .replay()
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("earlier than the recorded"), "{error}");
+}
