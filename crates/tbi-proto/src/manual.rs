@@ -109,16 +109,28 @@ pub mod servers {
     //!   `{"event":"pusher:error","data":{"message":"Authentication error: Channel requires authentication","code":4009}}`
     //!   — **no channel**; the core matches it to the oldest pending authorized subscription,
     //!   since the server answers subscriptions in order;
-    //! * rejects a sign-in with code 4009 and "Connection not authorized for signin.";
+    //! * rejects a sign-in with code 4009 and "Connection not authorized for signin." and
+    //!   keeps the connection;
     //! * sends `pusher:cache_miss` (with `data` `"{}"`) right after confirming a cache channel;
     //! * refuses a channel name over 200 characters with `pusher:error` 4300 (the core never
     //!   sends names over 164);
     //! * closes a connection for an unknown app key without a close code (1006), so the
     //!   client backs off and retries rather than stopping as it does on 4001.
     //!
-    //! **soketi 1.6**: confirms subscriptions without `data`; rejects with
-    //! `pusher:subscription_error` carrying the channel and `{type, error, status}`;
-    //! announces 4001 with a `pusher:error` before closing.
+    //! **soketi 1.6** (Node.js):
+    //! * sends `activity_timeout` 30, so the client pings after 30 s of silence;
+    //! * confirms subscriptions and reports cache misses without `data` (the core reports
+    //!   `{}`);
+    //! * rejects a subscription with
+    //!   `{"event":"pusher:subscription_error","channel":…,"data":{"type":"AuthError","error":"The connection is unauthorized.","status":401}}`,
+    //!   and a channel name over 200 characters with `type` `LimitReached`, `status` 4009;
+    //! * rejects a sign-in with `pusher:error` 4009 "Connection not authorized." — nothing
+    //!   says it is about the sign-in, so the core matches it by order against the pending
+    //!   subscriptions — **and then closes the connection with 4009**. 4009 is in the
+    //!   "do not reconnect with the same parameters" range, so the client stops and reports
+    //!   a refusal: reconnecting would sign in with the same rejected credentials. Supply new
+    //!   ones and call `connect()` again;
+    //! * announces an unknown app key with `pusher:error` 4001, then closes with 4001.
     //!
     //! **Hosted Pusher**: double-encodes `data`; rejects signatures with `pusher:error`,
     //! code `null`, message `Invalid signature: Expected HMAC SHA256 hex digest of

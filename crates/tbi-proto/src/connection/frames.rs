@@ -202,21 +202,23 @@ impl Connection {
             return Some(Target::Channel(name));
         }
         let lower = message.to_ascii_lowercase();
-        let about_auth = code == Some(4009) || (code.is_none() && lower.contains("signature"));
-        if self.signin_in_flight()
+        let signin = self.signin_in_flight();
+        if signin.is_some()
             && (lower.contains("signin") || lower.contains("sign in") || lower.contains("user"))
         {
             return Some(Target::Signin);
         }
-        if about_auth {
-            if let Some(name) = self.oldest_pending_authorized() {
-                return Some(Target::Channel(name));
-            }
-            if self.signin_in_flight() {
-                return Some(Target::Signin);
-            }
+        let about_auth = code == Some(4009) || (code.is_none() && lower.contains("signature"));
+        if !about_auth {
+            return None;
         }
-        None
+        // Servers answer in order: the oldest frame still waiting is the one refused.
+        match (self.oldest_pending_authorized(), signin) {
+            (Some((order, _)), Some(signin_order)) if signin_order < order => Some(Target::Signin),
+            (Some((_, name)), _) => Some(Target::Channel(name)),
+            (None, Some(_)) => Some(Target::Signin),
+            (None, None) => None,
+        }
     }
 
     fn visible_name(&self, channel: &str) -> Option<ChannelName> {

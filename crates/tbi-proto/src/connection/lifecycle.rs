@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::{Connection, Live, Socket, human};
 use crate::close::{CloseAction, is_clean};
+use crate::config::Config;
 use crate::event::ErrorKind;
 use crate::heartbeat::Heartbeat;
 use crate::output::Output;
@@ -60,6 +61,52 @@ impl Connection {
                 self.close_socket("client disconnect");
                 self.teardown(now);
                 self.set_state(ConnectionState::Disconnected);
+            }
+        }
+    }
+
+    /// Replaces the configuration, keeping every subscription, presence intent and sign-in.
+    ///
+    /// With the same app key and endpoint only the settings change (timeouts, reconnect
+    /// policy) and the connection stays up; the heartbeat takes the new timeouts from the
+    /// next connection on. With another key or endpoint a live or pending connection is
+    /// closed and opened again at once with the new configuration; every channel is then
+    /// subscribed again (with a [`Resubscribed`](crate::Event::Resubscribed) signal), as
+    /// after any reconnect. A disconnected client stays disconnected.
+    ///
+    /// This is what TBISocket's `init` should have done when called again: the React
+    /// Native wrapper built a new client and lost every subscription.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use tbi_proto::{Config, Connection};
+    /// let now = Instant::now();
+    /// let mut conn = Connection::new(Config::builder("old-key").cluster("eu").build()?);
+    /// conn.subscribe(now, "consultation-42")?;
+    /// conn.reconfigure(now, Config::builder("new-key").cluster("eu").build()?);
+    /// assert_eq!(conn.config().key(), "new-key");
+    /// assert_eq!(conn.channels().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reconfigure(&mut self, now: Instant, config: Config) {
+        let same_server =
+            config.key() == self.config.key() && config.endpoint() == self.config.endpoint();
+        self.backoff = crate::backoff::Backoff::new(config.reconnect().clone());
+        self.config = config;
+        if same_server {
+            return;
+        }
+        self.force_tls = false;
+        match self.state {
+            ConnectionState::Disconnected | ConnectionState::Disconnecting => {}
+            ConnectionState::Reconnecting => {
+                self.retry_at = None;
+                self.start_attempt(now);
+            }
+            ConnectionState::Connecting | ConnectionState::Connected => {
+                self.close_socket("client reconfigured");
+                self.teardown(now);
+                self.start_attempt(now);
             }
         }
     }

@@ -28,8 +28,11 @@ enum Phase {
     #[default]
     Idle,
     Authorizing(AuthRequestId),
-    /// `pusher:signin` sent.
-    SigningIn,
+    /// `pusher:signin` sent; `order` places it among subscribe frames, to match a server
+    /// error that names neither.
+    SigningIn {
+        order: u64,
+    },
     SignedIn {
         user_id: String,
     },
@@ -76,8 +79,12 @@ impl Connection {
         self.signin.phase = Phase::Idle;
     }
 
-    pub(super) fn signin_in_flight(&self) -> bool {
-        matches!(self.signin.phase, Phase::SigningIn)
+    /// The order of the `pusher:signin` frame awaiting its answer.
+    pub(super) fn signin_in_flight(&self) -> Option<u64> {
+        match self.signin.phase {
+            Phase::SigningIn { order } => Some(order),
+            _ => None,
+        }
     }
 
     pub(super) fn on_user_auth(
@@ -108,7 +115,9 @@ impl Connection {
                 "the user auth answer has no user_data".into(),
             );
         };
-        self.signin.phase = Phase::SigningIn;
+        let order = self.next_request_order;
+        self.next_request_order += 1;
+        self.signin.phase = Phase::SigningIn { order };
         self.send(outbound::signin(&answer.auth, &user_data));
     }
 
@@ -122,7 +131,7 @@ impl Connection {
     }
 
     pub(super) fn on_signin_success(&mut self, now: Instant, data: &Data<'_>) {
-        if !matches!(self.signin.phase, Phase::SigningIn) {
+        if !matches!(self.signin.phase, Phase::SigningIn { .. }) {
             return;
         }
         let user_data = match data.parse::<SigninSuccess>() {

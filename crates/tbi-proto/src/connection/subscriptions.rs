@@ -174,8 +174,8 @@ impl Connection {
         auth: Option<&str>,
         channel_data: Option<&str>,
     ) {
-        let order = self.next_subscribe_order;
-        self.next_subscribe_order += 1;
+        let order = self.next_request_order;
+        self.next_request_order += 1;
         if let Some(entry) = self.channels.get_mut(name) {
             entry.phase = Phase::Pending { order };
         }
@@ -378,21 +378,27 @@ impl Connection {
             .map(|e| e.name.clone())
     }
 
-    /// The pending channel whose subscribe frame went out first.
-    pub(super) fn oldest_pending(&self, authorized_only: bool) -> Option<ChannelName> {
+    /// The pending channel whose subscribe frame went out first, with its order.
+    fn oldest_pending_with_order(&self, authorized_only: bool) -> Option<(u64, ChannelName)> {
         self.channels
             .values()
             .filter(|e| !authorized_only || e.kind().needs_auth())
             .filter_map(|e| match e.phase {
-                Phase::Pending { order } => Some((order, &e.name)),
+                Phase::Pending { order } => Some((order, e.name.clone())),
                 _ => None,
             })
             .min_by_key(|(order, _)| *order)
-            .map(|(_, name)| name.clone())
     }
 
-    pub(super) fn oldest_pending_authorized(&self) -> Option<ChannelName> {
-        self.oldest_pending(true)
+    /// The pending channel whose subscribe frame went out first.
+    pub(super) fn oldest_pending(&self, authorized_only: bool) -> Option<ChannelName> {
+        self.oldest_pending_with_order(authorized_only)
+            .map(|(_, name)| name)
+    }
+
+    /// The oldest pending subscription that carried a signature, with its order.
+    pub(super) fn oldest_pending_authorized(&self) -> Option<(u64, ChannelName)> {
+        self.oldest_pending_with_order(true)
     }
 
     pub(super) fn on_member(&mut self, channel: &str, event: &str, data: MemberData) {

@@ -180,3 +180,52 @@ fn watchlist_events_are_reported() {
         ]
     );
 }
+
+/// soketi answers a refused sign-in with `pusher:error` 4009 "Connection not authorized."
+/// (no hint that it is about the sign-in), then closes the connection with 4009.
+#[test]
+fn soketi_signin_rejection_is_matched_by_order_and_the_close_refuses() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.signin(h.now);
+    let user = h.auths().remove(0);
+    h.authorize(&user, None);
+    // A channel subscribed after the sign-in was sent is not the one refused.
+    h.conn.subscribe(h.now, "private-later").unwrap();
+    let channel = h.auths().remove(0);
+    h.authorize(&channel, None);
+    h.take();
+    h.server_text(
+        r#"{"event":"pusher:error","data":{"code":4009,"message":"Connection not authorized."}}"#,
+    );
+    let events = h.events();
+    assert_eq!(errors(&events)[0].kind, ErrorKind::SigninFailed);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SubscriptionError { .. }))
+    );
+    h.server_close(4009);
+    assert_eq!(h.conn.state(), tbi_proto::ConnectionState::Disconnected);
+    assert_eq!(errors(&h.events())[0].kind, ErrorKind::Refused);
+}
+
+#[test]
+fn a_channel_sent_before_the_signin_is_the_one_refused() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-first").unwrap();
+    let channel = h.auths().remove(0);
+    h.authorize(&channel, None);
+    h.conn.signin(h.now);
+    let user = h.auths().remove(0);
+    h.authorize(&user, None);
+    h.take();
+    h.server_text(
+        r#"{"event":"pusher:error","data":{"code":4009,"message":"Connection not authorized."}}"#,
+    );
+    let events = h.events();
+    assert!(
+        matches!(&events[..], [Event::SubscriptionError { channel, .. }] if channel.as_str() == "private-first")
+    );
+}

@@ -192,3 +192,63 @@ fn frames_after_the_core_closed_a_socket_are_ignored() {
     assert!(h.take().order.is_empty());
     assert_eq!(h.conn.state(), Disconnected);
 }
+
+#[test]
+fn reconfigure_with_another_key_reconnects_and_keeps_every_channel() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.subscribed_public("consultation-42");
+    h.subscribed_authorized("private-a", None);
+    h.conn.signin(h.now);
+    h.take();
+    h.conn.reconfigure(
+        h.now,
+        tbi_proto::Config::builder("new-key")
+            .url(URL)
+            .build()
+            .unwrap(),
+    );
+    let log = h.take();
+    assert_eq!(log.closes, [1000]);
+    assert!(log.opens[0].contains("/app/new-key?"), "{}", log.opens[0]);
+    assert_eq!(
+        Harness::state_changes(&log.events),
+        [(Connected, Connecting)]
+    );
+    h.conn.handle_ws_open(h.now);
+    h.server(established("2.2", 120));
+    let log = h.take();
+    assert_eq!(subscribe_frames(&log.sent), ["consultation-42"]);
+    let targets: Vec<_> = log.auths.iter().map(|a| a.target.clone()).collect();
+    assert_eq!(
+        targets.len(),
+        2,
+        "the private channel and the sign-in: {targets:?}"
+    );
+    assert_eq!(h.conn.channels().len(), 2);
+}
+
+#[test]
+fn reconfigure_with_the_same_server_keeps_the_connection() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.take();
+    h.conn
+        .reconfigure(h.now, builder().pong_timeout(secs(5)).build().unwrap());
+    assert!(h.take().order.is_empty());
+    assert_eq!(h.conn.state(), Connected);
+    assert_eq!(h.conn.config().pong_timeout(), secs(5));
+}
+
+#[test]
+fn reconfigure_while_disconnected_stays_disconnected() {
+    let mut h = Harness::new();
+    h.conn.subscribe(h.now, "c").unwrap();
+    h.conn.reconfigure(
+        h.now,
+        tbi_proto::Config::builder("k2").url(URL).build().unwrap(),
+    );
+    assert!(h.take().order.is_empty());
+    h.establish("1.1");
+    assert!(h.take().opens[0].contains("/app/k2?"));
+}
