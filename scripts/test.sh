@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite. Sets up what the tests need first, so it works on a fresh machine.
-#
-# Today every test is a core test (fake time, fixtures, properties, doc examples); the
-# adapter issues add the real-server set-up (sockudo, soketi) here.
+# The whole test suite. Sets up what the tests need first, so it works on a fresh machine:
+# the real Pusher-protocol servers (sockudo, soketi) are installed when missing and cached
+# for the next run (scripts/install-test-servers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +10,5 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 
+./scripts/install-test-servers.sh
 cargo test --workspace --locked

@@ -163,6 +163,35 @@ impl Config {
         }
     }
 
+    /// A builder holding every setting of this configuration, to change some of them.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tbi_proto::Config;
+    /// let config = Config::builder("key").cluster("eu").build()?;
+    /// let quicker = config.to_builder().pong_timeout(Duration::from_secs(5)).build()?;
+    /// assert_eq!(quicker.key(), "key");
+    /// assert_eq!(quicker.pong_timeout(), Duration::from_secs(5));
+    /// # Ok::<(), tbi_proto::ConfigError>(())
+    /// ```
+    pub fn to_builder(&self) -> ConfigBuilder {
+        let (cluster, url) = match &self.endpoint {
+            Endpoint::Cluster { cluster, tls } => (Some((cluster.clone(), *tls)), None),
+            Endpoint::Url(url) => (None, Some(url.to_string())),
+        };
+        ConfigBuilder {
+            key: self.key.clone(),
+            cluster,
+            url,
+            activity_timeout: self.activity_timeout,
+            pong_timeout: self.pong_timeout,
+            handshake_timeout: self.handshake_timeout,
+            auth_timeout: self.auth_timeout,
+            reconnect: self.reconnect.clone(),
+            max_client_event_bytes: self.max_client_event_bytes,
+        }
+    }
+
     /// The app key.
     pub fn key(&self) -> &str {
         &self.key
@@ -513,6 +542,26 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn to_builder_round_trips() {
+        for config in [
+            Config::builder("k")
+                .cluster("eu")
+                .use_tls(false)
+                .jitter_seed(3)
+                .build()
+                .unwrap(),
+            Config::builder("k")
+                .url("wss://h:1/prefix")
+                .activity_timeout(Duration::from_secs(7))
+                .max_reconnect_attempts(Some(2))
+                .build()
+                .unwrap(),
+        ] {
+            assert_eq!(config.to_builder().build().unwrap(), config);
+        }
     }
 
     #[test]

@@ -35,4 +35,4 @@ mod fixture;
 mod player;
 
 pub use fixture::{Action, AuthSubject, Fixture, FixtureConfig, FixtureError, Step};
-pub use player::{ReplayError, ReplayReport, TimedEvent};
+pub use player::{ReplayError, ReplayReport, TimedEvent, event_matches, frames_match, urls_match};

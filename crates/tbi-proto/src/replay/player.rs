@@ -137,8 +137,9 @@ impl WireOutput {
     }
 }
 
-/// Compares URLs without the `version` query parameter, which changes with every release.
-fn same_url(expected: &str, actual: &str) -> bool {
+/// Whether a client's connection URL matches a recorded one: compared without the
+/// `version` query parameter, which changes with every release.
+pub fn urls_match(expected: &str, actual: &str) -> bool {
     let strip = |u: &str| -> Option<(String, Vec<(String, String)>)> {
         let url = url::Url::parse(u).ok()?;
         let mut base = url.clone();
@@ -156,8 +157,19 @@ fn same_url(expected: &str, actual: &str) -> bool {
     }
 }
 
-/// Frames compare as JSON; a `data` member that holds JSON text compares as that JSON, so
-/// a recording from a client that double-encodes matches one that does not.
+/// Whether a frame the client sent matches a recorded one. Frames compare as JSON; a
+/// `data` member that holds JSON text compares as that JSON, so a recording from a client
+/// that double-encodes matches one that does not.
+pub fn frames_match(expected: &Value, actual: &str) -> bool {
+    serde_json::from_str::<Value>(actual).is_ok_and(|a| normalize(a) == normalize(expected.clone()))
+}
+
+/// Whether an event matches a fixture's partial JSON: every member of `expected` is in the
+/// event's JSON form, recursively.
+pub fn event_matches(expected: &Value, event: &Event) -> bool {
+    serde_json::to_value(event).is_ok_and(|actual| partial_match(expected, &actual))
+}
+
 fn normalize(mut frame: Value) -> Value {
     if let Some(Value::String(text)) = frame.get("data")
         && let Ok(parsed @ (Value::Object(_) | Value::Array(_))) =
@@ -366,12 +378,9 @@ impl Player<'_> {
         };
         let matches = match (&step.action, &output) {
             (Action::ClientOpen { url }, WireOutput::Open(actual)) => {
-                url.as_deref().is_none_or(|u| same_url(u, actual))
+                url.as_deref().is_none_or(|u| urls_match(u, actual))
             }
-            (Action::ClientText(frame), WireOutput::Text(actual)) => {
-                serde_json::from_str::<Value>(actual)
-                    .is_ok_and(|a| normalize(a) == normalize(frame.clone()))
-            }
+            (Action::ClientText(frame), WireOutput::Text(actual)) => frames_match(frame, actual),
             (Action::ClientClose { code }, WireOutput::Close(actual)) => {
                 code.is_none_or(|c| c == *actual)
             }
@@ -414,9 +423,10 @@ impl Player<'_> {
     }
 
     fn expect_event(&mut self, step: &Step, expected: &Value) -> Result<(), ReplayError> {
-        let position = self.events.iter().position(|timed| {
-            serde_json::to_value(&timed.event).is_ok_and(|actual| partial_match(expected, &actual))
-        });
+        let position = self
+            .events
+            .iter()
+            .position(|timed| event_matches(expected, &timed.event));
         match position {
             Some(i) => {
                 self.events.drain(..=i);
@@ -454,15 +464,15 @@ mod tests {
 
     #[test]
     fn urls_compare_without_the_version() {
-        assert!(same_url(
+        assert!(urls_match(
             "ws://h:1/app/k?protocol=7&client=rust-tbi",
             "ws://h:1/app/k?protocol=7&client=rust-tbi&version=9.9.9"
         ));
-        assert!(!same_url(
+        assert!(!urls_match(
             "ws://h:1/app/k?protocol=7",
             "ws://h:1/app/other?protocol=7"
         ));
-        assert!(!same_url(
+        assert!(!urls_match(
             "ws://h:1/app/k?protocol=5",
             "ws://h:1/app/k?protocol=7"
         ));

@@ -1,0 +1,121 @@
+//! # tbi-async-std
+//!
+//! TBISocket for async-std: a Pusher Channels client that tells a patient's app when a
+//! doctor picks up a consultation. The protocol lives in [`tbi_proto`]; the handle,
+//! handlers, streams, TLS (rustls over futures-io) and HTTP in [`tbi_driver`]; this crate
+//! runs them on async-std's executor, async-io timers and `async_std::net` sockets.
+//!
+//! Nothing here needs an async-std context at the call site: the socket's task runs on
+//! async-std's global executor and its IO on async-io's reactor (the one smol uses), so a
+//! smol program, or `futures::executor::block_on`, can use it as is.
+//!
+//! async-std is discontinued upstream (RUSTSEC-2025-0052); this crate depends only on its
+//! stable executor and networking, and the driver is runtime-independent, so moving to
+//! smol directly is a small [`Runtime`](tbi_driver::Runtime) implementation.
+//!
+//! ## TBISocket style: handlers
+//!
+//! ```no_run
+//! use tbi_async_std::{SocketConfig, TbiSocket};
+//! use tbi_async_std::tbi_proto::consultation::{ConsultationEvent, SocketParams, Status};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let params = SocketParams::for_consultation("https://api.example.com", "pusher-app-key", "user-token");
+//! let socket = TbiSocket::new(SocketConfig::from_params(&params)?);
+//! socket
+//!     .on_connection_state_change(|current, previous| println!("{previous} -> {current}"))
+//!     .on_event(|event| {
+//!         if let Ok(Some(ConsultationEvent::CallStatus(s))) = ConsultationEvent::parse(event.event_name, event.data) {
+//!             if s.status == Status::InProgress {
+//!                 println!("the consultation starts");
+//!             }
+//!         }
+//!     });
+//! socket.subscribe("private-consultation-42").await?;
+//! socket.connect().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Rust style: a stream of events
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use tbi_async_std::{SocketConfig, TbiSocket};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let socket = TbiSocket::new(SocketConfig::builder("app-key").cluster("eu").build()?);
+//! let mut events = socket.events();
+//! socket.subscribe("consultation-42").await?;
+//! socket.connect().await?;
+//! while let Some(event) = events.next().await {
+//!     println!("{event:?}");
+//! }
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+pub mod shared;
+
+pub use tbi_driver::prelude::*;
+
+/// The async-std runtime, for [`tbi_driver`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStd;
+
+/// A timer on async-io's reactor.
+#[derive(Debug)]
+pub struct Sleep(async_io::Timer);
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(|_| ())
+    }
+}
+
+impl tbi_driver::Runtime for AsyncStd {
+    type TcpStream = async_std::net::TcpStream;
+    type Sleep = Sleep;
+
+    fn spawn<F>(future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // Dropping the handle detaches the task.
+        drop(async_std::task::spawn(future));
+    }
+
+    fn sleep_until(deadline: Instant) -> Self::Sleep {
+        Sleep(async_io::Timer::at(deadline))
+    }
+
+    async fn connect_tcp(host: String, port: u16) -> io::Result<Self::TcpStream> {
+        let stream = async_std::net::TcpStream::connect((host.as_str(), port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+}
+
+/// A TBISocket on async-std. See [`tbi_driver::TbiSocket`] for every method.
+pub type TbiSocket = tbi_driver::TbiSocket<AsyncStd>;
+
+/// The default HTTP authorizer on async-std.
+pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<AsyncStd>;
+
+// The handle is cheap to clone and can be shared across threads and tasks; a stream can
+// move into a task of its own.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    const fn movable<T: Send + 'static>() {}
+    shareable::<TbiSocket>();
+    movable::<tbi_driver::EventStream>();
+};

@@ -1,0 +1,129 @@
+//! Authorizers: who signs subscriptions and sign-ins.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use tbi_proto::{AuthFailure, AuthRequest, AuthResponse, AuthTarget};
+
+use crate::config::AuthSettings;
+use crate::http::{self, HttpRequest};
+use crate::runtime::Runtime;
+
+/// The future an [`Authorizer`] returns.
+pub type AuthFuture = Pin<Box<dyn Future<Output = Result<AuthResponse, AuthFailure>> + Send>>;
+
+/// Produces signatures for channel subscriptions and user sign-ins.
+///
+/// The default is the HTTP auth endpoint of the configuration ([`HttpAuthorizer`]).
+/// Implement this (or pass a closure) to sign another way: a custom backend call, a
+/// different transport, or (in tests) [`tbi_proto::backend::AuthSigner`]. Requests run
+/// concurrently; a slow one never blocks other channels, and the core gives up on any
+/// request after the auth timeout.
+///
+/// ```
+/// use tbi_driver::{AuthFuture, SocketConfig};
+/// use tbi_proto::{AuthRequest, AuthResponse, backend::AuthSigner};
+///
+/// let signer = AuthSigner::new("app-key", "app-secret");
+/// let config = SocketConfig::builder("app-key")
+///     .url("ws://127.0.0.1:6001")
+///     .authorizer(move |request: &AuthRequest| -> AuthFuture {
+///         let answer = match request.channel() {
+///             Some(channel) => signer.authorize_channel(&request.socket_id, channel, None),
+///             None => signer.authorize_user(&request.socket_id, r#"{"id":"me"}"#),
+///         };
+///         Box::pin(async move { Ok(answer) })
+///     })
+///     .build()?;
+/// # Ok::<(), tbi_driver::SocketConfigError>(())
+/// ```
+pub trait Authorizer: Send + Sync + 'static {
+    /// Signs one request.
+    fn authorize(&self, request: &AuthRequest) -> AuthFuture;
+}
+
+impl<F> Authorizer for F
+where
+    F: Fn(&AuthRequest) -> AuthFuture + Send + Sync + 'static,
+{
+    fn authorize(&self, request: &AuthRequest) -> AuthFuture {
+        self(request)
+    }
+}
+
+/// Asks the auth endpoint over HTTP: a form POST of `socket_id` and `channel_name` (plus
+/// the configured extra fields, headers and query), answered with 200 or 201 and the JSON
+/// `{auth, channel_data?, shared_secret?}` (see
+/// [`AuthResponse::from_http`](tbi_proto::AuthResponse::from_http)). Every failure keeps the
+/// HTTP status and says what went wrong; error messages never contain the endpoint's query.
+pub struct HttpAuthorizer<R> {
+    settings: AuthSettings,
+    tls: Arc<ClientConfig>,
+    timeout: Duration,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R: Runtime> HttpAuthorizer<R> {
+    /// An authorizer for these endpoints.
+    pub fn new(settings: AuthSettings, tls: Arc<ClientConfig>, timeout: Duration) -> Self {
+        Self {
+            settings,
+            tls,
+            timeout,
+            runtime: PhantomData,
+        }
+    }
+
+    fn request(&self, request: &AuthRequest) -> Result<HttpRequest, AuthFailure> {
+        let (endpoint, which) = match request.target {
+            AuthTarget::Channel(_) => (&self.settings.channel_endpoint, "channel"),
+            AuthTarget::User => (&self.settings.user_endpoint, "user"),
+        };
+        let mut url = endpoint.clone().ok_or_else(|| {
+            AuthFailure::other(format!(
+                "no {which} auth endpoint is configured; set it in the socket configuration, or give an Authorizer"
+            ))
+        })?;
+        if !self.settings.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&self.settings.query);
+        }
+        let params: Vec<(&str, &str)> = self
+            .settings
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut headers = vec![
+            (
+                "Content-Type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ];
+        headers.extend(self.settings.headers.iter().cloned());
+        Ok(HttpRequest {
+            method: ::http::Method::POST,
+            url,
+            headers,
+            body: request.form_body(&params).into_bytes(),
+        })
+    }
+}
+
+impl<R: Runtime> Authorizer for HttpAuthorizer<R> {
+    fn authorize(&self, request: &AuthRequest) -> AuthFuture {
+        let http_request = self.request(request);
+        let tls = self.tls.clone();
+        let timeout = self.timeout;
+        Box::pin(async move {
+            let response = http::send::<R>(http_request?, tls, timeout)
+                .await
+                .map_err(|e| AuthFailure::other(e.to_string()))?;
+            AuthResponse::from_http(response.status, &response.body)
+        })
+    }
+}

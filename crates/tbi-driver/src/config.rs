@@ -1,0 +1,419 @@
+//! The socket's configuration: the core's, plus what the adapter needs (auth endpoint,
+//! authorizer, TLS, WebSocket buffers).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use rustls::ClientConfig;
+use tbi_proto::consultation::SocketParams;
+use tbi_proto::{Config, ConfigBuilder, ConfigError, ReconnectPolicy};
+use url::Url;
+
+use crate::authorizer::Authorizer;
+use crate::endpoint::redacted;
+use crate::tls::default_tls_config;
+use crate::websocket::default_websocket_config;
+
+/// How the default HTTP authorizer reaches the auth endpoint.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// Channel authorization endpoint (form POST of `socket_id` and `channel_name`).
+    pub channel_endpoint: Option<Url>,
+    /// User authentication endpoint for `signin` (form POST of `socket_id`).
+    pub user_endpoint: Option<Url>,
+    /// Extra request headers, such as `Authorization`.
+    pub headers: Vec<(String, String)>,
+    /// Extra form fields, after `socket_id` and `channel_name` (pusher-js's `params`).
+    pub params: Vec<(String, String)>,
+    /// Extra query parameters added to the endpoint URL.
+    pub query: Vec<(String, String)>,
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Endpoints carry tokens in their query, headers carry credentials.
+        f.debug_struct("AuthSettings")
+            .field(
+                "channel_endpoint",
+                &self.channel_endpoint.as_ref().map(redacted),
+            )
+            .field("user_endpoint", &self.user_endpoint.as_ref().map(redacted))
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field(
+                "params",
+                &self.params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field(
+                "query",
+                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Everything a [`TbiSocket`](crate::TbiSocket) needs. Build one with
+/// [`SocketConfig::builder`] or from a consultation's [`SocketParams`].
+///
+/// ```
+/// use tbi_driver::SocketConfig;
+/// use tbi_proto::consultation::SocketParams;
+///
+/// let params = SocketParams::for_consultation("https://api.example.com", "app-key", "user-token");
+/// let config = SocketConfig::from_params(&params)?;
+/// assert_eq!(config.core().key(), "app-key");
+///
+/// let config = SocketConfig::builder("app-key")
+///     .url("ws://127.0.0.1:6001")
+///     .auth_endpoint("http://127.0.0.1:8080/pusher/auth")
+///     .auth_header("Authorization", "Bearer token")
+///     .build()?;
+/// assert!(!format!("{config:?}").contains("Bearer token"));
+/// # Ok::<(), tbi_driver::SocketConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct SocketConfig {
+    pub(crate) core: Config,
+    pub(crate) auth: AuthSettings,
+    pub(crate) authorizer: Option<Arc<dyn Authorizer>>,
+    pub(crate) tls: Arc<ClientConfig>,
+    pub(crate) websocket: WebSocketConfig,
+}
+
+impl fmt::Debug for SocketConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketConfig")
+            .field("core", &self.core)
+            .field("auth", &self.auth)
+            .field("custom_authorizer", &self.authorizer.is_some())
+            .field("websocket", &self.websocket)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a socket configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocketConfigError {
+    /// The core refused its part.
+    #[error(transparent)]
+    Core(#[from] ConfigError),
+    /// An auth endpoint is not a valid `http`/`https` URL.
+    #[error("the {which} auth endpoint is not a valid http(s) URL: {reason}")]
+    InvalidAuthEndpoint {
+        /// `channel` or `user`.
+        which: &'static str,
+        /// Why (without the URL, which may carry a token).
+        reason: String,
+    },
+    /// The socket parameters have no app key.
+    #[error("the socket parameters have no apiKey; take them from the consultation (pusherAppKey)")]
+    MissingKey,
+}
+
+/// Builder for [`SocketConfig`].
+#[must_use]
+pub struct SocketConfigBuilder {
+    core: ConfigBuilder,
+    seed: Option<u64>,
+    channel_endpoint: Option<String>,
+    user_endpoint: Option<String>,
+    auth: AuthSettings,
+    authorizer: Option<Arc<dyn Authorizer>>,
+    tls: Option<Arc<ClientConfig>>,
+    websocket: WebSocketConfig,
+}
+
+impl SocketConfig {
+    /// Starts a configuration for the app with this key.
+    pub fn builder(key: impl Into<String>) -> SocketConfigBuilder {
+        SocketConfigBuilder {
+            core: Config::builder(key),
+            seed: None,
+            channel_endpoint: None,
+            user_endpoint: None,
+            auth: AuthSettings::default(),
+            authorizer: None,
+            tls: None,
+            websocket: default_websocket_config(),
+        }
+    }
+
+    /// A builder starting from a complete core configuration (its jitter seed included).
+    pub fn from_core(core: &Config) -> SocketConfigBuilder {
+        SocketConfigBuilder {
+            core: core.to_builder(),
+            seed: Some(core.reconnect().jitter_seed),
+            ..Self::builder(core.key())
+        }
+    }
+
+    /// A configuration from a consultation's `socketParams`: its key, its cluster (`eu`
+    /// when absent) and its auth endpoint.
+    pub fn from_params(params: &SocketParams) -> Result<Self, SocketConfigError> {
+        Self::params_builder(params)?.build()
+    }
+
+    /// A builder preset from `socketParams`, to change more settings.
+    pub fn params_builder(params: &SocketParams) -> Result<SocketConfigBuilder, SocketConfigError> {
+        let key = params
+            .api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .ok_or(SocketConfigError::MissingKey)?;
+        let mut builder =
+            Self::builder(key).cluster(params.cluster.clone().unwrap_or_else(|| "eu".to_owned()));
+        if let Some(endpoint) = params.auth_endpoint.as_deref().filter(|e| !e.is_empty()) {
+            builder = builder.auth_endpoint(endpoint);
+        }
+        Ok(builder)
+    }
+
+    /// The core's configuration.
+    pub fn core(&self) -> &Config {
+        &self.core
+    }
+
+    /// The auth endpoint settings.
+    pub fn auth(&self) -> &AuthSettings {
+        &self.auth
+    }
+
+    /// The TLS configuration shared by WebSocket and HTTP connections.
+    pub fn tls(&self) -> &Arc<ClientConfig> {
+        &self.tls
+    }
+
+    /// The WebSocket buffer settings.
+    pub fn websocket(&self) -> &WebSocketConfig {
+        &self.websocket
+    }
+}
+
+fn parse_endpoint(which: &'static str, text: &str) -> Result<Url, SocketConfigError> {
+    let url = Url::parse(text).map_err(|e| SocketConfigError::InvalidAuthEndpoint {
+        which,
+        reason: e.to_string(),
+    })?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        scheme => Err(SocketConfigError::InvalidAuthEndpoint {
+            which,
+            reason: format!("scheme {scheme:?} (or no host); use http:// or https://"),
+        }),
+    }
+}
+
+impl SocketConfigBuilder {
+    /// Hosted cluster, such as `eu` (TLS).
+    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.core = self.core.cluster(cluster);
+        self
+    }
+
+    /// Explicit `ws://` or `wss://` server URL (self-hosted servers, tests).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.core = self.core.url(url);
+        self
+    }
+
+    /// TLS for a cluster endpoint (default on).
+    pub fn use_tls(mut self, tls: bool) -> Self {
+        self.core = self.core.use_tls(tls);
+        self
+    }
+
+    /// The channel auth endpoint (`authEndpoint`). Its query is kept: the production
+    /// endpoint carries its token as `?access-token=`.
+    pub fn auth_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.channel_endpoint = Some(url.into());
+        self
+    }
+
+    /// The user authentication endpoint for [`signin`](crate::TbiSocket::signin).
+    pub fn user_auth_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.user_endpoint = Some(url.into());
+        self
+    }
+
+    /// Adds a header to every auth request.
+    pub fn auth_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.auth.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a form field to every auth request.
+    pub fn auth_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.auth.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a query parameter to the auth endpoints' URLs.
+    pub fn auth_query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.auth.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Authorizes with this instead of the HTTP auth endpoint.
+    pub fn authorizer(mut self, authorizer: impl Authorizer) -> Self {
+        self.authorizer = Some(Arc::new(authorizer));
+        self
+    }
+
+    /// Uses this TLS configuration for WebSocket and HTTP (default:
+    /// [`default_tls_config`](crate::default_tls_config)).
+    pub fn tls(mut self, tls: Arc<ClientConfig>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// WebSocket buffer sizes (default: small buffers, 4 MiB message limit).
+    pub fn websocket(mut self, websocket: WebSocketConfig) -> Self {
+        self.websocket = websocket;
+        self
+    }
+
+    /// See [`Config::activity_timeout`].
+    pub fn activity_timeout(mut self, timeout: Duration) -> Self {
+        self.core = self.core.activity_timeout(timeout);
+        self
+    }
+
+    /// See [`Config::pong_timeout`].
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.core = self.core.pong_timeout(timeout);
+        self
+    }
+
+    /// See [`Config::handshake_timeout`].
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.core = self.core.handshake_timeout(timeout);
+        self
+    }
+
+    /// See [`Config::auth_timeout`]; also the HTTP timeout of auth requests.
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.core = self.core.auth_timeout(timeout);
+        self
+    }
+
+    /// The reconnect policy. Its jitter seed is replaced by a random one unless
+    /// [`jitter_seed`](Self::jitter_seed) is called.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.core = self.core.reconnect(policy);
+        self
+    }
+
+    /// See [`ReconnectPolicy::max_attempts`].
+    pub fn max_reconnect_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.core = self.core.max_reconnect_attempts(attempts);
+        self
+    }
+
+    /// See [`ReconnectPolicy::max_delay`].
+    pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
+        self.core = self.core.max_reconnect_delay(delay);
+        self
+    }
+
+    /// A fixed jitter seed (tests). By default each socket draws a random one, so a fleet
+    /// of clients does not reconnect in lockstep.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Validates and builds the configuration.
+    pub fn build(self) -> Result<SocketConfig, SocketConfigError> {
+        let seed = self.seed.unwrap_or_else(|| fastrand::u64(..));
+        let core = self.core.jitter_seed(seed).build()?;
+        let mut auth = self.auth;
+        auth.channel_endpoint = self
+            .channel_endpoint
+            .as_deref()
+            .map(|e| parse_endpoint("channel", e))
+            .transpose()?;
+        auth.user_endpoint = self
+            .user_endpoint
+            .as_deref()
+            .map(|e| parse_endpoint("user", e))
+            .transpose()?;
+        Ok(SocketConfig {
+            core,
+            auth,
+            authorizer: self.authorizer,
+            tls: self.tls.unwrap_or_else(default_tls_config),
+            websocket: self.websocket,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_params_takes_key_cluster_and_endpoint() {
+        let params = SocketParams::for_consultation("https://api.example.com", "key", "tok");
+        let config = SocketConfig::from_params(&params).unwrap();
+        assert!(
+            config
+                .core()
+                .url()
+                .as_str()
+                .starts_with("wss://ws-eu.pusher.com/app/key?")
+        );
+        let endpoint = config.auth().channel_endpoint.as_ref().unwrap();
+        assert_eq!(endpoint.query(), Some("access-token=tok"));
+        assert_eq!(
+            SocketConfig::from_params(&SocketParams::default()).unwrap_err(),
+            SocketConfigError::MissingKey
+        );
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused_without_echoing_them() {
+        let err = SocketConfig::builder("k")
+            .cluster("eu")
+            .auth_endpoint("ftp://h/?access-token=SECRET")
+            .build()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            SocketConfigError::InvalidAuthEndpoint {
+                which: "channel",
+                ..
+            }
+        ));
+        assert!(!err.to_string().contains("SECRET"));
+    }
+
+    #[test]
+    fn debug_hides_tokens_and_headers() {
+        let config = SocketConfig::builder("k")
+            .cluster("eu")
+            .auth_endpoint("https://h/auth?access-token=SECRET")
+            .auth_header("Authorization", "Bearer SECRET2")
+            .build()
+            .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert!(debug.contains("Authorization"));
+    }
+
+    #[test]
+    fn each_config_draws_its_own_jitter_seed_unless_fixed() {
+        let seed = |b: SocketConfigBuilder| b.build().unwrap().core().reconnect().jitter_seed;
+        let a = seed(SocketConfig::builder("k").cluster("eu"));
+        let b = seed(SocketConfig::builder("k").cluster("eu"));
+        assert_ne!(a, b);
+        assert_eq!(
+            seed(SocketConfig::builder("k").cluster("eu").jitter_seed(7)),
+            7
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! A small HTTP/1.1 client on hyper: one connection per request, over the shared TLS config.
+//!
+//! Auth requests are rare (a few per connection), so there is no pool; redirects are not
+//! followed (as pusher-websocket-java); bodies are capped at 1 MiB.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::future::{Either, select};
+use http_body_util::{BodyExt, Full, Limited};
+use rustls::ClientConfig;
+use smol_hyper::rt::FuturesIo;
+use url::Url;
+
+use crate::endpoint::{host_port_tls, redacted};
+use crate::runtime::Runtime;
+use crate::transport;
+
+/// Largest response body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// An HTTP request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: http::Method,
+    /// `http` or `https` URL.
+    pub url: Url,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // URLs and headers carry tokens; bodies carry socket ids and channel names only,
+        // but may carry whatever extra parameters the application added.
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &redacted(&self.url))
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// Why a request got no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The URL cannot be requested.
+    #[error("invalid request URL: {0}")]
+    InvalidUrl(String),
+    /// Connecting (TCP or TLS) failed.
+    #[error("cannot reach {endpoint}: {reason}")]
+    Connect {
+        /// The endpoint, without secrets.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
+    /// The exchange failed after connecting.
+    #[error("HTTP request to {endpoint} failed: {reason}")]
+    Exchange {
+        /// The endpoint, without secrets.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
+    /// No complete response in time.
+    #[error("no answer from {endpoint} within {timeout:?}")]
+    Timeout {
+        /// The endpoint, without secrets.
+        endpoint: String,
+        /// The limit.
+        timeout: Duration,
+    },
+}
+
+/// Sends a request and reads the whole response, within `timeout`.
+pub async fn send<R: Runtime>(
+    request: HttpRequest,
+    tls: Arc<ClientConfig>,
+    timeout: Duration,
+) -> Result<HttpResponse, HttpError> {
+    let endpoint = redacted(&request.url);
+    let deadline = R::sleep_until(Instant::now() + timeout);
+    let exchange = Box::pin(exchange::<R>(request, tls, endpoint.clone()));
+    match select(exchange, Box::pin(deadline)).await {
+        Either::Left((result, _)) => result,
+        Either::Right(((), _)) => Err(HttpError::Timeout { endpoint, timeout }),
+    }
+}
+
+async fn exchange<R: Runtime>(
+    request: HttpRequest,
+    tls: Arc<ClientConfig>,
+    endpoint: String,
+) -> Result<HttpResponse, HttpError> {
+    let (host, port, use_tls) = host_port_tls(&request.url).map_err(HttpError::InvalidUrl)?;
+    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls))
+        .await
+        .map_err(|e| HttpError::Connect {
+            endpoint: endpoint.clone(),
+            reason: e.to_string(),
+        })?;
+    let failed = |reason: String| HttpError::Exchange {
+        endpoint: endpoint.clone(),
+        reason,
+    };
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(FuturesIo::new(stream))
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+
+    let host_header = match request.url.port() {
+        Some(port) => format!("{}:{port}", request.url.host_str().unwrap_or_default()),
+        None => request.url.host_str().unwrap_or_default().to_owned(),
+    };
+    let path = match request.url.query() {
+        Some(query) => format!("{}?{query}", request.url.path()),
+        None => request.url.path().to_owned(),
+    };
+    let mut builder = http::Request::builder()
+        .method(request.method)
+        .uri(path)
+        .header(http::header::HOST, host_header)
+        .header(
+            http::header::USER_AGENT,
+            concat!("rust-tbi/", env!("CARGO_PKG_VERSION")),
+        );
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let http_request = builder
+        .body(Full::new(Bytes::from(request.body)))
+        .map_err(|e| failed(format!("invalid request: {e}")))?;
+
+    let response = async {
+        let response = sender
+            .send_request(http_request)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| failed(format!("reading the body: {e}")))?
+            .to_bytes();
+        Ok(HttpResponse {
+            status,
+            body: body.to_vec(),
+        })
+    };
+    // The connection future does the IO; it must be polled alongside the request.
+    match select(Box::pin(response), connection).await {
+        Either::Left((result, _)) => result,
+        Either::Right((connection_result, response)) => {
+            connection_result.map_err(|e| failed(e.to_string()))?;
+            response.await
+        }
+    }
+}

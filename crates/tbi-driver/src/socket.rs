@@ -1,0 +1,324 @@
+//! `TbiSocket`: the cheap, cloneable handle applications hold.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::channel::{mpsc, oneshot};
+use tbi_proto::{ChannelInfo, ChannelName, Connection, ConnectionState, ErrorEvent, Member};
+
+use crate::config::SocketConfig;
+use crate::driver::{Command, Driver};
+use crate::error::SocketError;
+use crate::events::{EventStream, Subscribers};
+use crate::handlers::{Handlers, SubscriptionFailure, TbiSocketEvent};
+use crate::runtime::Runtime;
+
+/// What the handles and the driver share.
+#[derive(Default)]
+pub(crate) struct Shared {
+    handlers: Mutex<Handlers>,
+    pub(crate) subscribers: Subscribers,
+    state: Mutex<Option<ConnectionState>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking handler cannot poison these: handlers run outside the locks.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn handlers(&self) -> Handlers {
+        lock(&self.handlers).clone()
+    }
+
+    pub(crate) fn set_state(&self, state: ConnectionState) {
+        *lock(&self.state) = Some(state);
+    }
+}
+
+/// A Pusher Channels client socket: TBISocket for Rust.
+///
+/// Cheap to clone (all clones drive the same connection), `Send + Sync`. Created with a
+/// [`SocketConfig`]; a background task on the runtime `R` drives the
+/// [`tbi_proto::Connection`] over a real WebSocket, asks the authorizer for signatures,
+/// and delivers events two ways: to the handlers set with the `on_*` methods (TBISocket's
+/// callbacks), and to every [`EventStream`] from [`events`](Self::events).
+///
+/// Commands are async and return once the core applied them; subscriptions made before
+/// [`connect`](Self::connect) are kept and made as soon as the socket connects, and again
+/// after every reconnect. The socket shuts down when [`shutdown`](Self::shutdown) is called
+/// or the last clone is dropped.
+///
+/// Use it through an adapter: `tbi_tokio::TbiSocket` or `tbi_async_std::TbiSocket`.
+///
+/// ```
+/// use futures::StreamExt;
+/// use tbi_driver::{Runtime, SocketError, TbiSocket};
+/// use tbi_proto::Event;
+///
+/// async fn follow<R: Runtime>(socket: TbiSocket<R>, channel: &str) -> Result<(), SocketError> {
+///     socket.on_event(|event| println!("{}: {}", event.event_name, event.data));
+///     let mut events = socket.events();
+///     socket.subscribe(channel).await?;
+///     socket.connect().await?;
+///     while let Some(event) = events.next().await {
+///         if let Event::Resubscribed { .. } = event { /* re-fetch what may have been missed */ }
+///     }
+///     Ok(())
+/// }
+/// ```
+pub struct TbiSocket<R> {
+    commands: mpsc::UnboundedSender<Command>,
+    shared: Arc<Shared>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for TbiSocket<R> {
+    fn clone(&self) -> Self {
+        Self {
+            commands: self.commands.clone(),
+            shared: self.shared.clone(),
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R> std::fmt::Debug for TbiSocket<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TbiSocket")
+            .field("state", &self.state())
+            .field("running", &!self.commands.is_closed())
+            .finish()
+    }
+}
+
+impl<R: Runtime> TbiSocket<R> {
+    /// Creates the socket and starts its task on the runtime (for tokio: call it inside a
+    /// runtime). It stays disconnected until [`connect`](Self::connect).
+    pub fn new(config: SocketConfig) -> Self {
+        let (commands, receiver) = mpsc::unbounded();
+        let shared = Arc::new(Shared::default());
+        R::spawn(Driver::<R>::new(config, receiver, shared.clone()).run());
+        Self {
+            commands,
+            shared,
+            runtime: PhantomData,
+        }
+    }
+
+    async fn call<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, SocketError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .unbounded_send(command(reply))
+            .map_err(|_| SocketError::Closed)?;
+        answer.await.map_err(|_| SocketError::Closed)
+    }
+
+    /// Connects (and keeps reconnecting as the close codes and the policy say).
+    pub async fn connect(&self) -> Result<(), SocketError> {
+        self.call(Command::Connect).await
+    }
+
+    /// Disconnects and stays disconnected; subscriptions are kept for the next `connect`.
+    pub async fn disconnect(&self) -> Result<(), SocketError> {
+        self.call(Command::Disconnect).await
+    }
+
+    /// Subscribes to a channel (now, or once connected). Success or failure arrives as
+    /// an event; an invalid name is refused here.
+    pub async fn subscribe(&self, channel: &str) -> Result<(), SocketError> {
+        let channel = channel.to_owned();
+        self.call(|reply| Command::Subscribe(channel, reply))
+            .await?
+    }
+
+    /// Leaves a channel.
+    pub async fn unsubscribe(&self, channel: &str) -> Result<(), SocketError> {
+        let channel = channel.to_owned();
+        self.call(|reply| Command::Unsubscribe(channel, reply))
+            .await?
+    }
+
+    /// Sends a client event (`client-*`) on a subscribed private or presence channel.
+    pub async fn trigger(&self, channel: &str, event: &str, data: &str) -> Result<(), SocketError> {
+        let (channel, event, data) = (channel.to_owned(), event.to_owned(), data.to_owned());
+        self.call(|reply| Command::Trigger {
+            channel,
+            event,
+            data,
+            reply,
+        })
+        .await?
+    }
+
+    /// Signs the user in (`pusher:signin`), now and after every reconnect.
+    pub async fn signin(&self) -> Result<(), SocketError> {
+        self.call(Command::Signin).await
+    }
+
+    /// Replaces the configuration (key, endpoint, auth, TLS, timeouts) without losing
+    /// subscriptions or handlers: what TBISocket's `init` does when called again. With
+    /// another key or endpoint the socket reconnects at once.
+    pub async fn reinit(&self, config: SocketConfig) -> Result<(), SocketError> {
+        self.call(|reply| Command::Reconfigure(Box::new(config), reply))
+            .await
+    }
+
+    /// Disconnects, ends every event stream and stops the socket's task. Later commands
+    /// return [`SocketError::Closed`].
+    pub async fn shutdown(&self) {
+        let _ = self.call(Command::Shutdown).await;
+    }
+
+    /// Runs a read-only query against the core, for anything the other getters lack.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> T + Send + 'static,
+    ) -> Result<T, SocketError> {
+        self.call(|reply| {
+            Command::Query(Box::new(move |conn: &Connection| {
+                let _ = reply.send(query(conn));
+            }))
+        })
+        .await
+    }
+
+    /// The socket id of the live connection.
+    pub async fn socket_id(&self) -> Result<Option<String>, SocketError> {
+        self.query(|c| c.socket_id().map(str::to_owned)).await
+    }
+
+    /// Every channel subscribed to, in subscription order.
+    pub async fn channels(&self) -> Result<Vec<ChannelInfo>, SocketError> {
+        self.query(|c| c.channels()).await
+    }
+
+    /// One channel's subscription.
+    pub async fn channel(&self, name: &str) -> Result<Option<ChannelInfo>, SocketError> {
+        let name = name.to_owned();
+        self.query(move |c| c.channel(&name)).await
+    }
+
+    /// The members of a presence channel.
+    pub async fn members(&self, channel: &str) -> Result<Option<Vec<Member>>, SocketError> {
+        let channel = channel.to_owned();
+        self.query(move |c| c.members(&channel)).await
+    }
+
+    /// This connection's member on a presence channel.
+    pub async fn me(&self, channel: &str) -> Result<Option<Member>, SocketError> {
+        let channel = channel.to_owned();
+        self.query(move |c| c.me(&channel).cloned()).await
+    }
+
+    /// The signed-in user's id.
+    pub async fn user_id(&self) -> Result<Option<String>, SocketError> {
+        self.query(|c| c.user_id().map(str::to_owned)).await
+    }
+}
+
+impl<R> TbiSocket<R> {
+    /// The connection state, as of the last state change event.
+    pub fn state(&self) -> ConnectionState {
+        lock(&self.shared.state).unwrap_or(ConnectionState::Disconnected)
+    }
+
+    /// A stream of every event from now on. Each call makes a new, independent stream.
+    pub fn events(&self) -> EventStream {
+        self.shared.subscribers.subscribe()
+    }
+
+    fn set(&self, update: impl FnOnce(&mut Handlers)) -> &Self {
+        update(&mut lock(&self.shared.handlers));
+        self
+    }
+
+    /// `onConnectionStateChange(currentState, previousState)`: current first, as in TBISocket.
+    pub fn on_connection_state_change(
+        &self,
+        handler: impl Fn(ConnectionState, ConnectionState) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.state = Some(Arc::new(handler)))
+    }
+
+    /// `onError(message, code, error)`.
+    pub fn on_error(
+        &self,
+        handler: impl Fn(&str, Option<i32>, &ErrorEvent) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.error = Some(Arc::new(handler)))
+    }
+
+    /// `onEvent(event)`: application events (never `pusher_internal:*` ones).
+    pub fn on_event(&self, handler: impl Fn(&TbiSocketEvent<'_>) + Send + Sync + 'static) -> &Self {
+        self.set(|h| h.event = Some(Arc::new(handler)))
+    }
+
+    /// `onSubscriptionSucceeded(channelName, data)`.
+    pub fn on_subscription_succeeded(
+        &self,
+        handler: impl Fn(&ChannelName, &str) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.subscription_succeeded = Some(Arc::new(handler)))
+    }
+
+    /// `onSubscriptionError(channelName, message, e)`, with the HTTP status in `e`.
+    pub fn on_subscription_error(
+        &self,
+        handler: impl Fn(&ChannelName, &str, &SubscriptionFailure) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.subscription_error = Some(Arc::new(handler)))
+    }
+
+    /// `onDecryptionFailure(channelName, eventName, reason)`.
+    pub fn on_decryption_failure(
+        &self,
+        handler: impl Fn(&ChannelName, &str, &str) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.decryption_failure = Some(Arc::new(handler)))
+    }
+
+    /// `onMemberAdded(channelName, member)`.
+    pub fn on_member_added(
+        &self,
+        handler: impl Fn(&ChannelName, &Member) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.member_added = Some(Arc::new(handler)))
+    }
+
+    /// `onMemberRemoved(channelName, member)`.
+    pub fn on_member_removed(
+        &self,
+        handler: impl Fn(&ChannelName, &Member) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.member_removed = Some(Arc::new(handler)))
+    }
+
+    /// `onSubscriptionCount(channelName, subscriptionCount)`.
+    pub fn on_subscription_count(
+        &self,
+        handler: impl Fn(&ChannelName, u64) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.subscription_count = Some(Arc::new(handler)))
+    }
+
+    /// Not in TBISocket: a channel was subscribed again after `gap` without a connection;
+    /// events of that time were missed, re-fetch state.
+    pub fn on_resubscribed(
+        &self,
+        handler: impl Fn(&ChannelName, Duration) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.resubscribed = Some(Arc::new(handler)))
+    }
+
+    /// Removes every handler.
+    pub fn clear_handlers(&self) -> &Self {
+        self.set(|h| *h = Handlers::default())
+    }
+}

@@ -1,0 +1,50 @@
+//! Opening a WebSocket: TCP, TLS for `wss`, then the WebSocket handshake.
+
+use std::sync::Arc;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use rustls::ClientConfig;
+use url::Url;
+
+use crate::endpoint::host_port_tls;
+use crate::runtime::Runtime;
+use crate::transport::{self, Transport};
+
+/// The WebSocket type of a runtime.
+pub type WebSocket<R> = WebSocketStream<Transport<<R as Runtime>::TcpStream>>;
+
+/// Buffer sizes for one connection. Pusher frames are small (10 KiB at most on hosted
+/// Pusher), so the 128 KiB buffers tungstenite allocates by default would be most of a
+/// client's memory; many clients in one process is a real use case.
+pub fn default_websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1 << 20)
+        .max_message_size(Some(4 << 20))
+        .max_frame_size(Some(4 << 20))
+}
+
+/// Opens a WebSocket to `url`.
+pub(crate) async fn connect<R: Runtime>(
+    url: Url,
+    tls: Arc<ClientConfig>,
+    config: WebSocketConfig,
+) -> Result<WebSocket<R>, String> {
+    let (host, port, use_tls) = host_port_tls(&url)?;
+    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls))
+        .await
+        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+    let (socket, _response) =
+        async_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
+            .await
+            .map_err(|e| match e {
+                async_tungstenite::tungstenite::Error::Http(response) => format!(
+                    "the server refused the WebSocket upgrade with HTTP {}",
+                    response.status().as_u16()
+                ),
+                other => format!("WebSocket handshake with {host}:{port} failed: {other}"),
+            })?;
+    Ok(socket)
+}

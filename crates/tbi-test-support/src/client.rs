@@ -1,0 +1,221 @@
+//! A TbiSocket under test, with its event stream and deadline-bounded waits.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::future::{Either, select};
+use tbi_driver::{EventStream, Runtime, SocketConfig, SocketConfigBuilder, TbiSocket};
+use tbi_proto::{ConnectionState, Event, SubscriptionErrorKind};
+
+use crate::app::APP_KEY;
+use crate::auth_endpoint::AuthEndpoint;
+
+/// How long any single expectation may take.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A socket and every event it produced.
+pub struct Client<R> {
+    /// The socket.
+    pub socket: TbiSocket<R>,
+    events: EventStream,
+    /// Every event seen so far, in order.
+    pub seen: Vec<Event>,
+}
+
+/// The config of a test client: the server's URL, the loopback auth endpoint, the `user`
+/// the endpoint signs for, and short timeouts.
+pub fn config(ws_url: &str, auth: Option<&AuthEndpoint>, user: &str) -> SocketConfigBuilder {
+    let mut builder = SocketConfig::builder(APP_KEY)
+        .url(ws_url)
+        .jitter_seed(fastrand::u64(..))
+        .handshake_timeout(Duration::from_secs(5))
+        .auth_timeout(Duration::from_secs(5))
+        .max_reconnect_delay(Duration::from_secs(2));
+    if let Some(auth) = auth {
+        builder = builder
+            .auth_endpoint(auth.url())
+            .user_auth_endpoint(auth.user_url())
+            .auth_param("user", user);
+    }
+    builder
+}
+
+/// Waits for `future`, at most `timeout`.
+pub async fn within<R: Runtime, T>(
+    timeout: Duration,
+    future: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let deadline = Box::pin(R::sleep_until(Instant::now() + timeout));
+    match select(Box::pin(future), deadline).await {
+        Either::Left((value, _)) => Some(value),
+        Either::Right(_) => None,
+    }
+}
+
+impl<R: Runtime> Client<R> {
+    /// A client with this configuration (not connected yet).
+    pub fn new(config: SocketConfig) -> Self {
+        let socket = TbiSocket::<R>::new(config);
+        let events = socket.events();
+        Self {
+            socket,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Watches an existing socket's events from now on.
+    pub fn from_socket(socket: TbiSocket<R>) -> Self {
+        let events = socket.events();
+        Self {
+            socket,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for an event matching `wanted`, skipping others; panics with everything seen
+    /// when none comes within [`WAIT`].
+    pub async fn expect(&mut self, what: &str, wanted: impl Fn(&Event) -> bool) -> Event {
+        self.expect_within(what, WAIT, wanted).await
+    }
+
+    /// [`expect`](Self::expect) with another limit.
+    pub async fn expect_within(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        wanted: impl Fn(&Event) -> bool,
+    ) -> Event {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match within::<R, _>(left, self.events.next()).await {
+                Some(Some(event)) => {
+                    self.seen.push(event.clone());
+                    if wanted(&event) {
+                        return event;
+                    }
+                }
+                Some(None) => panic!(
+                    "expected {what}, but the event stream ended; seen: {:#?}",
+                    self.seen
+                ),
+                None => panic!("expected {what} within {limit:?}; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Checks that nothing matching `unwanted` arrives within `quiet`.
+    pub async fn expect_none(
+        &mut self,
+        what: &str,
+        quiet: Duration,
+        unwanted: impl Fn(&Event) -> bool,
+    ) {
+        let deadline = Instant::now() + quiet;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            if let Some(Some(event)) = within::<R, _>(left, self.events.next()).await {
+                assert!(!unwanted(&event), "did not expect {what}, got {event:?}");
+                self.seen.push(event);
+            }
+        }
+    }
+
+    /// Connects and waits for `CONNECTED`.
+    pub async fn connect(&mut self) {
+        self.socket.connect().await.expect("connect");
+        self.connected().await;
+    }
+
+    /// Waits for `CONNECTED`.
+    pub async fn connected(&mut self) {
+        self.expect("CONNECTED", |e| {
+            matches!(
+                e,
+                Event::ConnectionStateChanged {
+                    current: ConnectionState::Connected,
+                    ..
+                }
+            )
+        })
+        .await;
+    }
+
+    /// Subscribes and waits for the confirmation.
+    pub async fn subscribed(&mut self, channel: &str) -> Event {
+        self.socket.subscribe(channel).await.expect("valid channel");
+        self.subscription_succeeded(channel).await
+    }
+
+    /// Waits for the confirmation of `channel`.
+    pub async fn subscription_succeeded(&mut self, channel: &str) -> Event {
+        self.expect(&format!("{channel} subscribed"), |e| {
+            matches!(e, Event::SubscriptionSucceeded { channel: c, .. } if c.as_str() == channel)
+        })
+        .await
+    }
+
+    /// Waits for the next subscription error.
+    pub async fn subscription_error(&mut self) -> Failure {
+        self.subscription_error_within(WAIT).await
+    }
+
+    /// [`subscription_error`](Self::subscription_error) with another limit.
+    pub async fn subscription_error_within(&mut self, limit: Duration) -> Failure {
+        match self
+            .expect_within("a subscription error", limit, |e| {
+                matches!(e, Event::SubscriptionError { .. })
+            })
+            .await
+        {
+            Event::SubscriptionError {
+                channel,
+                kind,
+                status,
+                message,
+            } => Failure {
+                channel: channel.to_string(),
+                kind,
+                status,
+                message,
+            },
+            _ => unreachable!("filtered by expect"),
+        }
+    }
+
+    /// Waits for an application event named `event` on `channel`; returns its data.
+    pub async fn message(&mut self, channel: &str, event: &str) -> String {
+        match self
+            .expect(&format!("{event} on {channel}"), |e| {
+                matches!(e, Event::Message { channel: c, event: n, .. } if c.as_str() == channel && n == event)
+            })
+            .await
+        {
+            Event::Message { data, .. } => data,
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// A subscription error, as a test inspects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The channel.
+    pub channel: String,
+    /// Which step failed.
+    pub kind: SubscriptionErrorKind,
+    /// The HTTP (or server) status.
+    pub status: Option<u16>,
+    /// The message.
+    pub message: String,
+}
+
+/// A channel name unique to this test run.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{:016x}", fastrand::u64(..))
+}

@@ -1,0 +1,20 @@
+//! Shared test support for the adapters: real servers on loopback, a signing auth endpoint,
+//! a signed HTTP API publisher, and the scenarios every adapter runs on every server.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod app;
+pub mod auth_endpoint;
+mod block;
+pub mod client;
+pub mod fixture_replay;
+mod macros;
+pub mod ports;
+pub mod process;
+pub mod publish;
+pub mod replay_server;
+pub mod scenarios;
+pub mod servers;
+pub mod tls_proxy;
+
+pub use block::blocking;

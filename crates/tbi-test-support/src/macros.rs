@@ -1,0 +1,88 @@
+//! One macro generates every real-server test for an adapter, so both adapters run exactly
+//! the same list.
+
+/// Generates a test per scenario per server, plus the restart tests, for one runtime:
+///
+/// ```ignore
+/// tbi_test_support::real_server_tests!(#[tokio::test(flavor = "multi_thread")] tbi_tokio::Tokio);
+/// ```
+#[macro_export]
+macro_rules! real_server_tests {
+    (#[$test:meta] $runtime:ty) => {
+        $crate::real_server_tests!(@kind sockudo Sockudo #[$test] $runtime);
+        $crate::real_server_tests!(@kind soketi Soketi #[$test] $runtime);
+    };
+    (@kind $module:ident $kind:ident #[$test:meta] $runtime:ty) => {
+        mod $module {
+            $crate::real_server_tests!(@scenarios $kind #[$test] $runtime;
+                public_channel,
+                private_channel,
+                presence_channel,
+                encrypted_channel,
+                client_events,
+                cache_channels,
+                signin_and_user_event,
+                auth_refused_by_endpoint,
+                auth_endpoint_failures,
+                auth_rejected_by_server,
+                unknown_app_key,
+                unsubscribe,
+                heartbeat,
+                tbisocket_handlers,
+                reinit_keeps_subscriptions_and_handlers,
+                slow_auth_endpoint,
+                tls_end_to_end,
+            );
+
+            #[$test]
+            async fn resubscribe_after_restart() {
+                $crate::scenarios::resubscribe_after_restart::<$runtime>($crate::servers::ServerKind::$kind).await;
+            }
+        }
+    };
+    (@scenarios $kind:ident #[$test:meta] $runtime:ty; $($scenario:ident,)*) => {
+        $(
+            #[$test]
+            async fn $scenario() {
+                let server = $crate::servers::Server::shared($crate::servers::ServerKind::$kind);
+                $crate::scenarios::$scenario::<$runtime>(&server).await;
+            }
+        )*
+    };
+}
+
+/// Generates a test per real-time fixture, replayed over loopback sockets on one runtime.
+#[macro_export]
+macro_rules! fixture_replay_tests {
+    (#[$test:meta] $runtime:ty) => {
+        $crate::fixture_replay_tests!(@each #[$test] $runtime;
+            public_subscribe => "public-subscribe",
+            private_auth => "private-auth",
+            presence => "presence",
+            encrypted_rekey => "encrypted-rekey",
+            reconnect_4200 => "reconnect-4200",
+            reconnect_4100 => "reconnect-4100",
+            reconnect_1006 => "reconnect-1006",
+            refused_4001 => "refused-4001",
+            auth_failure => "auth-failure",
+            consultation_flow => "consultation-flow",
+        );
+
+        #[test]
+        fn every_real_time_fixture_has_a_test() {
+            let tested = [
+                "public-subscribe", "private-auth", "presence", "encrypted-rekey", "reconnect-4200",
+                "reconnect-4100", "reconnect-1006", "refused-4001", "auth-failure", "consultation-flow",
+            ];
+            assert_eq!(tested, $crate::fixture_replay::REAL_TIME_FIXTURES);
+        }
+    };
+    (@each #[$test:meta] $runtime:ty; $($name:ident => $file:literal,)*) => {
+        $(
+            #[$test]
+            async fn $name() {
+                $crate::fixture_replay::replay::<$runtime>($file).await;
+            }
+        )*
+    };
+}

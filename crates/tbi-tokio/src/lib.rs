@@ -1,0 +1,113 @@
+//! # tbi-tokio
+//!
+//! TBISocket for tokio: a Pusher Channels client that tells a patient's app when a doctor
+//! picks up a consultation. The protocol lives in [`tbi_proto`]; the handle, handlers,
+//! streams, TLS and HTTP in [`tbi_driver`]; this crate runs them on tokio.
+//!
+//! ## TBISocket style: handlers
+//!
+//! ```no_run
+//! use tbi_tokio::{SocketConfig, TbiSocket};
+//! use tbi_tokio::tbi_proto::consultation::{ConsultationEvent, SocketParams, Status};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // From the consultation: its socketParams and pusherChannel.
+//! let params = SocketParams::for_consultation("https://api.example.com", "pusher-app-key", "user-token");
+//! let socket = TbiSocket::new(SocketConfig::from_params(&params)?);
+//! socket
+//!     .on_connection_state_change(|current, previous| println!("{previous} -> {current}"))
+//!     .on_subscription_error(|channel, message, e| eprintln!("{channel}: {message} ({:?})", e.status))
+//!     .on_event(|event| {
+//!         if let Ok(Some(ConsultationEvent::CallStatus(s))) = ConsultationEvent::parse(event.event_name, event.data) {
+//!             if s.status == Status::InProgress {
+//!                 println!("the consultation starts: fetch its chat/voip/video config");
+//!             }
+//!         }
+//!     });
+//! socket.subscribe("private-consultation-42").await?;
+//! socket.connect().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Rust style: a stream of events
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use tbi_tokio::{SocketConfig, TbiSocket};
+//! use tbi_tokio::tbi_proto::Event;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let socket = TbiSocket::new(
+//!     SocketConfig::builder("app-key")
+//!         .cluster("eu")
+//!         .auth_endpoint("https://api.example.com/v1/auth/pusher?access-token=TOKEN")
+//!         .build()?,
+//! );
+//! let mut events = socket.events();
+//! socket.subscribe("private-consultation-42").await?;
+//! socket.connect().await?;
+//! while let Some(event) = events.next().await {
+//!     match event {
+//!         Event::Message { event, data, .. } => println!("{event}: {data}"),
+//!         Event::Resubscribed { channel, gap } => println!("{channel}: missed {gap:?}, re-fetch"),
+//!         other => println!("{other:?}"),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::time::Instant;
+
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+pub mod shared;
+
+pub use tbi_driver::prelude::*;
+
+/// The tokio runtime, for [`tbi_driver`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+impl tbi_driver::Runtime for Tokio {
+    type TcpStream = Compat<tokio::net::TcpStream>;
+    type Sleep = tokio::time::Sleep;
+
+    fn spawn<F>(future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(future);
+    }
+
+    fn sleep_until(deadline: Instant) -> Self::Sleep {
+        tokio::time::sleep_until(deadline.into())
+    }
+
+    async fn connect_tcp(host: String, port: u16) -> io::Result<Self::TcpStream> {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+        // Frames are small and latency matters.
+        stream.set_nodelay(true)?;
+        Ok(stream.compat())
+    }
+}
+
+/// A TBISocket on tokio. See [`tbi_driver::TbiSocket`] for every method; create it inside a
+/// tokio runtime.
+pub type TbiSocket = tbi_driver::TbiSocket<Tokio>;
+
+/// The default HTTP authorizer on tokio.
+pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<Tokio>;
+
+// The handle is cheap to clone and can be shared across threads and tasks; a stream can
+// move into a task of its own.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    const fn movable<T: Send + 'static>() {}
+    shareable::<TbiSocket>();
+    movable::<tbi_driver::EventStream>();
+};
