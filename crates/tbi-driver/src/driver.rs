@@ -140,13 +140,14 @@ impl<R: Runtime> Driver<R> {
                     self.perform_outputs();
                     break;
                 }
-                Input::Command(Some(Command::Shutdown(reply))) => {
-                    self.conn.disconnect(now);
-                    self.perform_outputs();
-                    let _ = reply.send(());
-                    break;
+                Input::Command(Some(command)) => {
+                    if let Some(reply) = self.apply(now, command) {
+                        // Shutdown: close, then answer once the close is on its way.
+                        self.perform_outputs();
+                        let _ = reply.send(());
+                        break;
+                    }
                 }
-                Input::Command(Some(command)) => self.apply(now, command),
                 Input::Connected(Ok(socket)) => {
                     let (sink, frames) = socket.split();
                     let (outgoing, queue) = mpsc::unbounded();
@@ -204,7 +205,8 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
-    fn apply(&mut self, now: Instant, command: Command) {
+    /// Applies a command; returns the reply of a shutdown, which ends the loop.
+    fn apply(&mut self, now: Instant, command: Command) -> Option<Reply<()>> {
         match command {
             Command::Connect(reply) => {
                 self.conn.connect(now);
@@ -248,8 +250,12 @@ impl<R: Runtime> Driver<R> {
                 let _ = reply.send(());
             }
             Command::Query(query) => query(&self.conn),
-            Command::Shutdown(_) => unreachable!("handled by the loop"),
+            Command::Shutdown(reply) => {
+                self.conn.disconnect(now);
+                return Some(reply);
+            }
         }
+        None
     }
 
     fn perform_outputs(&mut self) {

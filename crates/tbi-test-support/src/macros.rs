@@ -3,7 +3,7 @@
 
 /// Generates a test per scenario per server, plus the restart tests, for one runtime:
 ///
-/// ```ignore
+/// ```text
 /// tbi_test_support::real_server_tests!(#[tokio::test(flavor = "multi_thread")] tbi_tokio::Tokio);
 /// ```
 #[macro_export]
