@@ -1,0 +1,57 @@
+//! # iris-proto
+//!
+//! The sans-IO core of the Iris RTC connection that delivers incoming-call notifications:
+//! the event-manager request as data, XMPP over WebSocket with the legacy
+//! `<stream:stream>` framing and SASL `NOAUTH`, keep-alive pings, private-IQ
+//! notifications, call rejection, the token watch and the reconnect loop. No sockets, no
+//! clock, no runtime: time comes in as arguments, work goes out as [`Output`]s.
+//!
+//! * [`Connection`] holds the protocol state; its docs show the drive loop.
+//! * [`Event`] maps onto the seed's callbacks (`onConnected`, `onConnectionError`,
+//!   `onDisconnected`, `onReconnecting`, `onNotification`, `onTokenAboutToExpire`,
+//!   `onEvent`).
+//! * [`replay`] plays recorded sessions (`fixtures/iris-*.jsonl`) with fake time.
+//! * [`manual`] lists every deliberate deviation from the reference JavaScript SDK.
+//!
+//! ```
+//! use std::time::{Instant, SystemTime};
+//! use iris_proto::{ConnectParams, Config, Connection, Output};
+//!
+//! let mut conn = Connection::new(Config::default());
+//! conn.connect(Instant::now(), SystemTime::now(), ConnectParams {
+//!     token: "token".into(),
+//!     routing_id: "a1b2c3@example.com".into(),
+//!     event_manager_url: "evm.example.net".into(),
+//!     trace_id: "trace-1".into(),
+//! })?;
+//! let Some(Output::Http(request)) = conn.poll_output() else { panic!() };
+//! assert_eq!(request.url, "https://evm.example.net/v1/wsturnserverinfo/routingid/a1b2c3@example.com");
+//! assert_eq!(request.headers[0], ("Authorization".to_owned(), "Bearer token".to_owned()));
+//! # Ok::<(), iris_proto::ParameterError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod connection;
+mod error;
+mod event;
+mod evm;
+mod jid;
+mod keepalive;
+pub mod manual;
+mod negotiation;
+mod notification;
+mod output;
+pub mod replay;
+mod token;
+mod xml;
+
+pub use config::Config;
+pub use connection::{ConnectParams, Connection, ConnectionState};
+pub use error::{ErrorCode, ParameterError, RejectError};
+pub use event::{DisconnectReason, Event, SdkEvent, SdkState};
+pub use evm::{IceServer, ServerInfo, TurnCredentials};
+pub use notification::{CallInfo, CallerData, Notification, NotificationType, UserData};
+pub use output::{HttpRequest, HttpRequestId, HttpResponse, Output, SUBPROTOCOL};

@@ -1,0 +1,13 @@
+//! Behaviour tests of the Iris core, with fake time. One module per behaviour of the issue.
+
+#![allow(unreachable_pub, clippy::unwrap_used)]
+
+mod support;
+
+mod connect;
+mod keepalive;
+mod notifications;
+mod reconnect;
+mod reject;
+mod stream;
+mod token;
