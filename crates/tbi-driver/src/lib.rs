@@ -51,6 +51,7 @@ mod authorizer;
 mod config;
 mod driver;
 mod endpoint;
+mod engine;
 mod error;
 mod events;
 mod handlers;

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::tungstenite::http::HeaderValue;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use rustls::ClientConfig;
 use url::Url;
@@ -26,18 +28,29 @@ pub fn default_websocket_config() -> WebSocketConfig {
         .max_frame_size(Some(4 << 20))
 }
 
-/// Opens a WebSocket to `url`.
+/// Opens a WebSocket to `url`, asking for `subprotocol` when there is one (the
+/// handshake then fails unless the server agrees to it).
 pub(crate) async fn connect<R: Runtime>(
     url: Url,
+    subprotocol: Option<&'static str>,
     tls: Arc<ClientConfig>,
     config: WebSocketConfig,
 ) -> Result<WebSocket<R>, String> {
     let (host, port, use_tls) = host_port_tls(&url)?;
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| format!("cannot make a WebSocket request to {host}:{port}: {e}"))?;
+    if let Some(protocol) = subprotocol {
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
+    }
     let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls))
         .await
         .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let (socket, _response) =
-        async_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
+        async_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
             .map_err(|e| match e {
                 async_tungstenite::tungstenite::Error::Http(response) => format!(
