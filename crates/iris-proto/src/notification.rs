@@ -166,6 +166,42 @@ impl Notification {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The caller's display name (`userdata.data.cname`), when the notification has one.
+    ///
+    /// ```
+    /// use iris_proto::{CallerData, Notification, NotificationType, UserData};
+    ///
+    /// let call = Notification {
+    ///     kind: NotificationType::Notify,
+    ///     room_id: Some("ROOM1".into()),
+    ///     routing_id: None,
+    ///     room_token: None,
+    ///     room_token_expiry_time: None,
+    ///     trace_id: None,
+    ///     rtc_server: None,
+    ///     user_data: Some(UserData {
+    ///         data: Some(CallerData { cname: Some("Bob".into()), ..CallerData::default() }),
+    ///         ..UserData::default()
+    ///     }),
+    ///     attributes: vec![],
+    /// };
+    /// assert_eq!(call.caller_name(), Some("Bob"));
+    /// assert_eq!(call.caller_number(), None);
+    /// ```
+    pub fn caller_name(&self) -> Option<&str> {
+        self.user_data.as_ref()?.data.as_ref()?.cname.as_deref()
+    }
+
+    /// The caller's telephone number (`userdata.notification.srcTN`), when given.
+    pub fn caller_number(&self) -> Option<&str> {
+        self.user_data
+            .as_ref()?
+            .notification
+            .as_ref()?
+            .src_tn
+            .as_deref()
+    }
+
     /// The payload the reference SDK hands to `onNotification`: every attribute verbatim,
     /// `userdata` parsed when it is valid JSON, plus the camelCase aliases `roomId`,
     /// `routingId` and `traceId`.

@@ -52,6 +52,34 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! ## The Iris RTC connection: incoming-call notifications
+//!
+//! [`IrisConnection`] mirrors IrisRtcConnection: `connect(irisToken, routingId,
+//! eventManagerUrl)`, then notifications arrive; `reject_session` declines a call.
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use tbi_async_std::{IrisConfig, IrisConnection};
+//! use tbi_async_std::iris_proto::{Event, NotificationType};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let iris = IrisConnection::new(IrisConfig::default());
+//! iris.on_connected(|jid| println!("online as {jid}"))
+//!     .on_connection_error(|code, message| eprintln!("{} {message}", code.code()))
+//!     .on_reconnecting(|| println!("connection lost, reconnecting"));
+//! let mut events = iris.events();
+//! iris.connect("iris-token", "a1b2c3@example.com", "evm.iris.example.net").await?;
+//! while let Some(event) = events.next().await {
+//!     if let Event::Notification(call) = event {
+//!         if call.kind == NotificationType::Notify {
+//!             println!("incoming call from {:?} in room {:?}", call.caller_name(), call.room_id);
+//!             iris.reject_session(&call).await?; // not now
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -113,9 +141,17 @@ pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<AsyncStd>;
 
 // The handle is cheap to clone and can be shared across threads and tasks; a stream can
 // move into a task of its own.
+/// The Iris RTC connection on async-std. See [`tbi_driver::IrisConnection`] for every method.
+pub type IrisConnection = tbi_driver::IrisConnection<AsyncStd>;
+
+/// The default HTTPS event-manager client on async-std.
+pub type HttpEventManager = tbi_driver::HttpEventManager<AsyncStd>;
+
 const _: () = {
     const fn shareable<T: Clone + Send + Sync + 'static>() {}
     const fn movable<T: Send + 'static>() {}
     shareable::<TbiSocket>();
     movable::<tbi_driver::EventStream>();
+    shareable::<IrisConnection>();
+    movable::<tbi_driver::EventStream<tbi_driver::iris_proto::Event>>();
 };

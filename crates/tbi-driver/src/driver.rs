@@ -5,19 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use futures::channel::{mpsc, oneshot};
-use futures::future::{BoxFuture, Either, select};
 use tbi_proto::{AuthFailure, AuthRequest, AuthRequestId, AuthResponse, Connection, Event, Output};
 
 use crate::authorizer::{Authorizer, HttpAuthorizer};
 use crate::config::SocketConfig;
-use crate::engine::{Core, Engine, Input, Performer, Work};
+use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
 use crate::error::SocketError;
 use crate::runtime::Runtime;
 use crate::socket::Shared;
-
-/// A reply channel for a command.
-pub(crate) type Reply<T> = oneshot::Sender<T>;
 
 /// What the application asks of the driver.
 pub(crate) enum Command {
@@ -49,7 +44,7 @@ impl Core for Connection {
         loop {
             return Some(match self.poll_output()? {
                 Output::Open { url } => Work::Open {
-                    url,
+                    url: url.into(),
                     subprotocol: None,
                 },
                 Output::SendText(text) => Work::Send(text.into_string()),
@@ -91,21 +86,6 @@ impl Core for Connection {
     }
 }
 
-/// Waits for `future` at most `limit`; `None` after that.
-pub(crate) fn bounded<R: Runtime, T: Send + 'static>(
-    future: BoxFuture<'static, T>,
-    limit: Duration,
-) -> BoxFuture<'static, Option<T>> {
-    let give_up = R::sleep_until(Instant::now() + limit);
-    async move {
-        match select(future, Box::pin(give_up)).await {
-            Either::Left((value, _)) => Some(value),
-            Either::Right(_) => None,
-        }
-    }
-    .boxed()
-}
-
 fn performer<R: Runtime>(config: &SocketConfig) -> Performer<AuthRequest, Answer> {
     let authorizer: Arc<dyn Authorizer> = match &config.authorizer {
         Some(custom) => custom.clone(),
@@ -127,55 +107,39 @@ fn performer<R: Runtime>(config: &SocketConfig) -> Performer<AuthRequest, Answer
 
 pub(crate) struct Driver<R: Runtime> {
     engine: Engine<R, Connection>,
-    commands: mpsc::UnboundedReceiver<Command>,
     shared: Arc<Shared>,
 }
 
 impl<R: Runtime> Driver<R> {
-    pub(crate) fn new(
-        config: SocketConfig,
-        commands: mpsc::UnboundedReceiver<Command>,
-        shared: Arc<Shared>,
-    ) -> Self {
+    pub(crate) fn new(config: SocketConfig, shared: Arc<Shared>) -> Self {
         let engine = Engine::new(
             Connection::new(config.core.clone()),
             performer::<R>(&config),
             config.tls.clone(),
             config.websocket,
         );
-        Self {
-            engine,
-            commands,
-            shared,
-        }
+        Self { engine, shared }
+    }
+}
+
+impl<R: Runtime> Drive<R> for Driver<R> {
+    type Core = Connection;
+    type Command = Command;
+
+    fn engine(&mut self) -> &mut Engine<R, Connection> {
+        &mut self.engine
     }
 
-    pub(crate) async fn run(mut self) {
-        loop {
-            let shared = &self.shared;
-            self.engine.perform(|event| dispatch(shared, event));
-            let input = self.engine.next(&mut self.commands).await;
-            let now = Instant::now();
-            match input {
-                // Every handle is gone: nobody can use the socket any more.
-                Input::Command(None) => {
-                    self.engine.core.disconnect(now);
-                    break;
-                }
-                Input::Command(Some(command)) => {
-                    if let Some(reply) = self.apply(now, command) {
-                        // Shutdown: close, then answer once the close is on its way.
-                        let shared = &self.shared;
-                        self.engine.perform(|event| dispatch(shared, event));
-                        let _ = reply.send(());
-                        break;
-                    }
-                }
-                Input::Io(io) => self.engine.feed(now, io),
-            }
-        }
+    fn abandon(&mut self, now: Instant) {
+        self.engine.core.disconnect(now);
+    }
+
+    fn perform(&mut self) {
         let shared = &self.shared;
         self.engine.perform(|event| dispatch(shared, event));
+    }
+
+    fn finish(&mut self) {
         self.shared.subscribers.close();
     }
 

@@ -11,8 +11,8 @@ use async_tungstenite::WebSocketReceiver;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use async_tungstenite::tungstenite::{Error as WsError, Message};
-use futures::channel::mpsc;
-use futures::future::{BoxFuture, select};
+use futures::channel::{mpsc, oneshot};
+use futures::future::{BoxFuture, Either, select};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Sink, SinkExt, StreamExt};
 use rustls::ClientConfig;
@@ -22,6 +22,9 @@ use crate::runtime::Runtime;
 use crate::transport::Transport;
 use crate::websocket::{self, WebSocket};
 
+/// A reply channel for a command.
+pub(crate) type Reply<T> = oneshot::Sender<T>;
+
 /// How long a closing socket may take to send its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -29,7 +32,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 pub(crate) enum Work<Request, Event> {
     /// Open the WebSocket, with this subprotocol when given.
     Open {
-        url: Url,
+        url: String,
         subprotocol: Option<&'static str>,
     },
     Send(String),
@@ -140,10 +143,17 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         while let Some(work) = self.core.poll_work() {
             match work {
                 Work::Open { url, subprotocol } => {
-                    tracing::debug!(url = %crate::endpoint::redacted(&url), "opening");
-                    let connect =
-                        websocket::connect::<R>(url, subprotocol, self.tls.clone(), self.websocket);
-                    self.socket = Socket::Connecting(connect.map(|r| r.map(Box::new)).boxed());
+                    let (tls, config) = (self.tls.clone(), self.websocket);
+                    let connect = async move {
+                        // Only the host is logged: the path and query may carry tokens.
+                        let url = Url::parse(&url)
+                            .map_err(|e| format!("the WebSocket URL is not valid: {e}"))?;
+                        tracing::debug!(host = url.host_str().unwrap_or_default(), "opening");
+                        websocket::connect::<R>(url, subprotocol, tls, config)
+                            .await
+                            .map(Box::new)
+                    };
+                    self.socket = Socket::Connecting(connect.boxed());
                 }
                 Work::Send(text) => {
                     if let Socket::Open { outgoing, .. } = &self.socket {
@@ -279,4 +289,64 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             Io::Answer(None) => {}
         }
     }
+}
+
+/// Waits for `future` at most `limit`; `None` after that.
+pub(crate) fn bounded<R: Runtime, T: Send + 'static>(
+    future: BoxFuture<'static, T>,
+    limit: Duration,
+) -> BoxFuture<'static, Option<T>> {
+    let give_up = R::sleep_until(Instant::now() + limit);
+    async move {
+        match select(future, Box::pin(give_up)).await {
+            Either::Left((value, _)) => Some(value),
+            Either::Right(_) => None,
+        }
+    }
+    .boxed()
+}
+
+/// A driver: a core's commands and events around an [`Engine`].
+pub(crate) trait Drive<R: Runtime>: Send + 'static {
+    type Core: Core;
+    type Command: Send + 'static;
+
+    fn engine(&mut self) -> &mut Engine<R, Self::Core>;
+    /// Applies a command; returns the reply of a shutdown, which ends the loop.
+    fn apply(&mut self, now: Instant, command: Self::Command) -> Option<Reply<()>>;
+    /// Every handle is gone: nobody can use the connection any more.
+    fn abandon(&mut self, now: Instant);
+    /// Performs the core's work; delivers its events.
+    fn perform(&mut self);
+    /// The loop ended: end the event streams.
+    fn finish(&mut self);
+}
+
+/// Runs a driver until it shuts down or every handle is gone.
+pub(crate) async fn drive<R: Runtime, D: Drive<R>>(
+    mut driver: D,
+    mut commands: mpsc::UnboundedReceiver<D::Command>,
+) {
+    loop {
+        driver.perform();
+        let input = driver.engine().next(&mut commands).await;
+        let now = Instant::now();
+        match input {
+            Input::Command(None) => {
+                driver.abandon(now);
+                break;
+            }
+            Input::Command(Some(command)) => {
+                if let Some(reply) = driver.apply(now, command) {
+                    // Shutdown: close, then answer once the close is on its way.
+                    driver.perform();
+                    let _ = reply.send(());
+                    break;
+                }
+            }
+            Input::Io(io) => driver.engine().feed(now, io),
+        }
+    }
+    driver.perform();
+    driver.finish();
 }

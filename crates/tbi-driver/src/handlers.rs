@@ -57,11 +57,11 @@ pub(crate) struct Handlers {
 }
 
 /// Runs a handler; a panic in application code is logged, not allowed to kill the socket.
-fn guarded(name: &str, f: impl FnOnce()) {
+pub(crate) fn guarded(name: &str, f: impl FnOnce()) {
     if catch_unwind(AssertUnwindSafe(f)).is_err() {
         tracing::error!(
             handler = name,
-            "a TbiSocket handler panicked; the socket carries on"
+            "a handler panicked; the connection carries on"
         );
     }
 }

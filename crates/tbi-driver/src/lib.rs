@@ -1,15 +1,18 @@
 //! # tbi-driver
 //!
-//! The runtime-independent half of the TBISocket adapters. Applications use it through
+//! The runtime-independent half of the adapters. Applications use it through
 //! [`tbi-tokio`](https://docs.rs/tbi-tokio) or [`tbi-async-std`](https://docs.rs/tbi-async-std),
 //! which fix the [`Runtime`]; everything else is here, written once:
 //!
-//! * [`TbiSocket`]: the handle; commands, queries, TBISocket-named handlers and
+//! * [`TbiSocket`]: the Pusher handle; commands, queries, TBISocket-named handlers and
 //!   [`EventStream`]s.
-//! * The driver loop: frames, the core's timer, commands and finished auth requests go into
-//!   the [`tbi_proto::Connection`]; its outputs are performed. It makes no protocol
-//!   decisions: those are all in `tbi-proto`.
-//! * [`Authorizer`] and the default [`HttpAuthorizer`].
+//! * [`IrisConnection`]: the Iris RTC handle; the same shape, with IrisRtcConnection's
+//!   callbacks.
+//! * One IO engine for both: frames, the core's timer, commands and finished HTTP requests
+//!   go into the core ([`tbi_proto::Connection`] or [`iris_proto::Connection`]); its
+//!   outputs are performed. It makes no protocol decisions: those are all in the cores.
+//! * [`Authorizer`] and the default [`HttpAuthorizer`]; [`EventManager`] and the default
+//!   [`HttpEventManager`].
 //! * Transport: TCP from the runtime, then rustls (*ring* provider, webpki roots, one
 //!   [`default_tls_config`] shared by WebSocket and HTTP), then async-tungstenite or
 //!   hyper, all over futures-io, so any runtime that can open a TCP connection works.
@@ -22,9 +25,12 @@
 //! * The default HTTP client is hyper's HTTP/1.1 connection API, one connection per
 //!   request (auth requests are a few per connection lifetime), no redirects followed (as
 //!   pusher-websocket-java), bodies capped at 1 MiB.
-//! * Handlers run on the socket's task, one at a time, in event order: keep them quick,
-//!   and move heavy work to a task of your own (or consume an [`EventStream`]). A panicking
-//!   handler is logged and the socket carries on.
+//! * Handlers run on the connection's task, one at a time, in event order: keep them
+//!   quick, and move heavy work to a task of your own (or consume an [`EventStream`]). A
+//!   panicking handler is logged and the connection carries on. A handler that holds a
+//!   clone of its own handle keeps the connection alive until `shutdown`.
+//! * The Iris WebSocket asks for the `xmpp` subprotocol and fails unless the server agrees,
+//!   as browsers do. Logs name only the WebSocket host: Iris puts its token in the path.
 //! * WebSocket buffers are small by default (4 KiB read buffer, unbuffered writes):
 //!   8.4 KiB per connected socket instead of 133 KiB with tungstenite's defaults
 //!   (`cargo bench -p tbi-tokio --bench connections`).
@@ -56,6 +62,7 @@ mod error;
 mod events;
 mod handlers;
 pub mod http;
+mod iris;
 mod runtime;
 mod shared;
 mod socket;
@@ -70,6 +77,10 @@ pub use endpoint::redacted;
 pub use error::SocketError;
 pub use events::EventStream;
 pub use handlers::{SubscriptionFailure, TbiSocketEvent};
+pub use iris::config::IrisConfig;
+pub use iris::connection::IrisConnection;
+pub use iris::error::IrisError;
+pub use iris::event_manager::{EventManager, EventManagerFuture, HttpEventManager};
 pub use runtime::Runtime;
 pub use shared::SharedInstance;
 pub use socket::TbiSocket;
@@ -80,12 +91,17 @@ pub use websocket::{WebSocket, default_websocket_config};
 /// Re-exported so applications need no direct dependency for the types in the API.
 pub use tbi_proto;
 
+/// Re-exported so applications need no direct dependency for the types in the API.
+pub use iris_proto;
+
 /// What an adapter re-exports: everything an application names, except the runtime-bound
-/// `TbiSocket` and `HttpAuthorizer` aliases each adapter defines.
+/// `TbiSocket`, `HttpAuthorizer`, `IrisConnection` and `HttpEventManager` aliases each
+/// adapter defines.
 pub mod prelude {
     pub use crate::{
-        AuthFuture, AuthSettings, Authorizer, EventStream, SocketConfig, SocketConfigBuilder,
-        SocketConfigError, SocketError, SubscriptionFailure, TbiSocketEvent, WebSocketConfig,
-        default_tls_config, default_websocket_config, tbi_proto,
+        AuthFuture, AuthSettings, Authorizer, EventManager, EventManagerFuture, EventStream,
+        IrisConfig, IrisError, SocketConfig, SocketConfigBuilder, SocketConfigError, SocketError,
+        SubscriptionFailure, TbiSocketEvent, WebSocketConfig, default_tls_config,
+        default_websocket_config, iris_proto, tbi_proto,
     };
 }

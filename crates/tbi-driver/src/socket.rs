@@ -9,6 +9,7 @@ use tbi_proto::{ChannelInfo, ChannelName, Connection, ConnectionState, ErrorEven
 
 use crate::config::SocketConfig;
 use crate::driver::{Command, Driver};
+use crate::engine::drive;
 use crate::error::SocketError;
 use crate::events::{EventStream, Subscribers};
 use crate::handlers::{Handlers, SubscriptionFailure, TbiSocketEvent};
@@ -18,7 +19,7 @@ use crate::runtime::Runtime;
 #[derive(Default)]
 pub(crate) struct Shared {
     handlers: Mutex<Handlers>,
-    pub(crate) subscribers: Subscribers,
+    pub(crate) subscribers: Subscribers<tbi_proto::Event>,
     state: Mutex<Option<ConnectionState>>,
 }
 
@@ -101,7 +102,7 @@ impl<R: Runtime> TbiSocket<R> {
     pub fn new(config: SocketConfig) -> Self {
         let (commands, receiver) = mpsc::unbounded();
         let shared = Arc::new(Shared::default());
-        R::spawn(Driver::<R>::new(config, receiver, shared.clone()).run());
+        R::spawn(drive(Driver::<R>::new(config, shared.clone()), receiver));
         Self {
             commands,
             shared,

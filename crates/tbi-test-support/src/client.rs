@@ -1,25 +1,22 @@
 //! A TbiSocket under test, with its event stream and deadline-bounded waits.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::StreamExt;
-use futures::future::{Either, select};
-use tbi_driver::{EventStream, Runtime, SocketConfig, SocketConfigBuilder, TbiSocket};
+use tbi_driver::{Runtime, SocketConfig, SocketConfigBuilder, TbiSocket};
 use tbi_proto::{ConnectionState, Event, SubscriptionErrorKind};
 
 use crate::app::APP_KEY;
 use crate::auth_endpoint::AuthEndpoint;
 
-/// How long any single expectation may take.
-pub const WAIT: Duration = Duration::from_secs(10);
+use crate::watch::EventWatch;
+pub use crate::watch::{WAIT, within};
 
 /// A socket and every event it produced.
 pub struct Client<R> {
     /// The socket.
     pub socket: TbiSocket<R>,
-    events: EventStream,
-    /// Every event seen so far, in order.
-    pub seen: Vec<Event>,
+    /// Its events.
+    pub watch: EventWatch<R, Event>,
 }
 
 /// The config of a test client: the server's URL, the loopback auth endpoint, the `user`
@@ -40,44 +37,21 @@ pub fn config(ws_url: &str, auth: Option<&AuthEndpoint>, user: &str) -> SocketCo
     builder
 }
 
-/// Waits for `future`, at most `timeout`.
-pub async fn within<R: Runtime, T>(
-    timeout: Duration,
-    future: impl std::future::Future<Output = T>,
-) -> Option<T> {
-    let deadline = Box::pin(R::sleep_until(Instant::now() + timeout));
-    match select(Box::pin(future), deadline).await {
-        Either::Left((value, _)) => Some(value),
-        Either::Right(_) => None,
-    }
-}
-
 impl<R: Runtime> Client<R> {
     /// A client with this configuration (not connected yet).
     pub fn new(config: SocketConfig) -> Self {
-        let socket = TbiSocket::<R>::new(config);
-        let events = socket.events();
-        Self {
-            socket,
-            events,
-            seen: Vec::new(),
-        }
+        Self::from_socket(TbiSocket::<R>::new(config))
     }
 
     /// Watches an existing socket's events from now on.
     pub fn from_socket(socket: TbiSocket<R>) -> Self {
-        let events = socket.events();
-        Self {
-            socket,
-            events,
-            seen: Vec::new(),
-        }
+        let watch = EventWatch::new(socket.events());
+        Self { socket, watch }
     }
 
-    /// Waits for an event matching `wanted`, skipping others; panics with everything seen
-    /// when none comes within [`WAIT`].
+    /// Waits for an event matching `wanted`; see [`EventWatch::expect`].
     pub async fn expect(&mut self, what: &str, wanted: impl Fn(&Event) -> bool) -> Event {
-        self.expect_within(what, WAIT, wanted).await
+        self.watch.expect(what, wanted).await
     }
 
     /// [`expect`](Self::expect) with another limit.
@@ -87,23 +61,7 @@ impl<R: Runtime> Client<R> {
         limit: Duration,
         wanted: impl Fn(&Event) -> bool,
     ) -> Event {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match within::<R, _>(left, self.events.next()).await {
-                Some(Some(event)) => {
-                    self.seen.push(event.clone());
-                    if wanted(&event) {
-                        return event;
-                    }
-                }
-                Some(None) => panic!(
-                    "expected {what}, but the event stream ended; seen: {:#?}",
-                    self.seen
-                ),
-                None => panic!("expected {what} within {limit:?}; seen: {:#?}", self.seen),
-            }
-        }
+        self.watch.expect_within(what, limit, wanted).await
     }
 
     /// Checks that nothing matching `unwanted` arrives within `quiet`.
@@ -113,17 +71,12 @@ impl<R: Runtime> Client<R> {
         quiet: Duration,
         unwanted: impl Fn(&Event) -> bool,
     ) {
-        let deadline = Instant::now() + quiet;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            if let Some(Some(event)) = within::<R, _>(left, self.events.next()).await {
-                assert!(!unwanted(&event), "did not expect {what}, got {event:?}");
-                self.seen.push(event);
-            }
-        }
+        self.watch.expect_none(what, quiet, unwanted).await
+    }
+
+    /// Every event seen so far, in order.
+    pub fn seen(&self) -> &[Event] {
+        &self.watch.seen
     }
 
     /// Connects and waits for `CONNECTED`.

@@ -97,6 +97,6 @@ pub async fn replay<R: Runtime>(name: &str) {
     }
     client.socket.shutdown().await;
     if let Err(error) = crate::blocking(move || server.finish()).await {
-        panic!("{error}\nevents seen: {:#?}", client.seen);
+        panic!("{error}\nevents seen: {:#?}", client.seen());
     }
 }

@@ -1,5 +1,6 @@
 //! Shared test support for the adapters: real servers on loopback, a signing auth endpoint,
-//! a signed HTTP API publisher, and the scenarios every adapter runs on every server.
+//! a signed HTTP API publisher, a scriptable Iris server, and the scenarios every adapter
+//! runs on every server.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,6 +9,7 @@ pub mod auth_endpoint;
 mod block;
 pub mod client;
 pub mod fixture_replay;
+pub mod iris;
 mod macros;
 pub mod ports;
 pub mod process;
@@ -16,5 +18,6 @@ pub mod replay_server;
 pub mod scenarios;
 pub mod servers;
 pub mod tls_proxy;
+pub mod watch;
 
 pub use block::blocking;

@@ -86,3 +86,41 @@ macro_rules! fixture_replay_tests {
         )*
     };
 }
+
+/// Generates a test per Iris scenario, against the loopback Iris server, for one runtime:
+///
+/// ```text
+/// tbi_test_support::iris_tests!(#[tokio::test(flavor = "multi_thread")] tbi_tokio::Tokio);
+/// ```
+#[macro_export]
+macro_rules! iris_tests {
+    (#[$test:meta] $runtime:ty) => {
+        $crate::iris_tests!(@each #[$test] $runtime;
+            connect,
+            stream_variants,
+            notification,
+            reject,
+            ping_timeout_reconnects,
+            server_drop_reconnects_with_new_token,
+            unauthorized_during_reconnect,
+            reconnect_deadline,
+            disconnect_iq,
+            close,
+            first_connect_failures,
+            refused_upgrade,
+            parameters,
+            handlers,
+            tls_end_to_end,
+            dropped_handles_close,
+            sasl_failure,
+        );
+    };
+    (@each #[$test:meta] $runtime:ty; $($scenario:ident,)*) => {
+        $(
+            #[$test]
+            async fn $scenario() {
+                $crate::iris::scenarios::$scenario::<$runtime>().await;
+            }
+        )*
+    };
+}

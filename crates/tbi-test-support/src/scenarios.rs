@@ -438,11 +438,11 @@ pub async fn unsubscribe<R: Runtime>(server: &Server) {
     client.message(&other, "marker").await;
     assert!(
         !client
-            .seen
+            .seen()
             .iter()
             .any(|e| matches!(e, Event::Message { channel: c, .. } if c.as_str() == channel)),
         "an event of the left channel arrived: {:#?}",
-        client.seen
+        client.seen()
     );
     client.socket.shutdown().await;
 }

@@ -1,0 +1,91 @@
+//! The Iris connection's configuration: the core's, plus the event manager, TLS and
+//! WebSocket buffers.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use iris_proto::Config;
+use rustls::ClientConfig;
+
+use crate::iris::event_manager::EventManager;
+use crate::tls::default_tls_config;
+use crate::websocket::default_websocket_config;
+
+/// Everything an [`IrisConnection`](crate::IrisConnection) needs. The defaults are the
+/// reference SDK's intervals, the HTTPS event-manager client, the webpki roots and small
+/// WebSocket buffers.
+///
+/// ```
+/// use std::time::Duration;
+/// use tbi_driver::IrisConfig;
+/// use tbi_driver::iris_proto::Config;
+///
+/// let config = IrisConfig::new(Config {
+///     reconnect_deadline: Duration::from_secs(60),
+///     ..Config::default()
+/// });
+/// assert_eq!(config.core().ping_interval, Duration::from_secs(3));
+/// ```
+#[derive(Clone)]
+pub struct IrisConfig {
+    pub(crate) core: Config,
+    pub(crate) event_manager: Option<Arc<dyn EventManager>>,
+    pub(crate) tls: Arc<ClientConfig>,
+    pub(crate) websocket: WebSocketConfig,
+}
+
+impl Default for IrisConfig {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+impl fmt::Debug for IrisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IrisConfig")
+            .field("core", &self.core)
+            .field("custom_event_manager", &self.event_manager.is_some())
+            .field("websocket", &self.websocket)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IrisConfig {
+    /// This core configuration with the default event manager, TLS and buffers.
+    pub fn new(core: Config) -> Self {
+        Self {
+            core,
+            event_manager: None,
+            tls: default_tls_config(),
+            websocket: default_websocket_config(),
+        }
+    }
+
+    /// The core's configuration.
+    pub fn core(&self) -> &Config {
+        &self.core
+    }
+
+    /// Reach the event manager with this instead of the default HTTPS client.
+    #[must_use]
+    pub fn event_manager(mut self, event_manager: impl EventManager) -> Self {
+        self.event_manager = Some(Arc::new(event_manager));
+        self
+    }
+
+    /// TLS for the event manager and the WebSocket (for a private CA, or client
+    /// certificates). The default trusts the webpki roots.
+    #[must_use]
+    pub fn tls(mut self, tls: Arc<ClientConfig>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// WebSocket buffer and message limits.
+    #[must_use]
+    pub fn websocket(mut self, websocket: WebSocketConfig) -> Self {
+        self.websocket = websocket;
+        self
+    }
+}

@@ -1,0 +1,166 @@
+//! The Iris driver: commands from the handles go into the core; the engine does the IO;
+//! events go to the handlers and streams. No protocol decisions.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::FutureExt;
+use iris_proto::{
+    ConnectParams, Connection, Event, HttpRequest, HttpRequestId, HttpResponse, Notification,
+    Output, ParameterError, RejectError, SUBPROTOCOL,
+};
+
+use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
+use crate::iris::config::IrisConfig;
+use crate::iris::connection::IrisShared;
+use crate::iris::event_manager::{EventManager, HttpEventManager};
+use crate::runtime::Runtime;
+
+/// What the application asks of the driver.
+pub(crate) enum IrisCommand {
+    Connect(Box<ConnectParams>, Reply<Result<(), ParameterError>>),
+    Close(Reply<()>),
+    UpdateToken(String, Reply<Result<(), ParameterError>>),
+    Reject(Box<Notification>, Reply<Result<(), RejectError>>),
+    /// Runs against the core and sends its own answer.
+    Query(Box<dyn FnOnce(&Connection) + Send>),
+    Shutdown(Reply<()>),
+}
+
+type Answer = (HttpRequestId, Result<HttpResponse, String>);
+
+impl Core for Connection {
+    type Request = HttpRequest;
+    type Answer = Answer;
+    type Event = Event;
+
+    fn poll_work(&mut self) -> Option<Work<HttpRequest, Event>> {
+        loop {
+            return Some(match self.poll_output()? {
+                Output::Http(request) => Work::Request(request),
+                Output::Open { url } => Work::Open {
+                    url,
+                    subprotocol: Some(SUBPROTOCOL),
+                },
+                Output::SendText(text) => Work::Send(text),
+                Output::Close { code, reason } => Work::Close { code, reason },
+                Output::Event(event) => Work::Event(event),
+                // An output this driver does not know: nothing to perform.
+                _ => continue,
+            });
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        Connection::poll_timeout(self)
+    }
+
+    fn handle_open(&mut self, now: Instant) {
+        self.handle_ws_open(now);
+    }
+
+    fn handle_text(&mut self, now: Instant, text: &str) {
+        self.handle_ws_text(now, text);
+    }
+
+    fn handle_binary(&mut self, _now: Instant, _data: &[u8]) {
+        // XMPP over WebSocket is text only; the reference ignores binary frames too.
+    }
+
+    fn handle_closed(&mut self, now: Instant, code: u16, reason: &str) {
+        self.handle_ws_closed(now, code, reason);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        Connection::handle_timeout(self, now);
+    }
+
+    fn handle_answer(&mut self, now: Instant, (id, answer): Answer) {
+        self.handle_http(now, id, answer);
+    }
+}
+
+fn performer<R: Runtime>(config: &IrisConfig) -> Performer<HttpRequest, Answer> {
+    let timeout = config.core.connect_timeout;
+    let event_manager: Arc<dyn EventManager> = match &config.event_manager {
+        Some(custom) => custom.clone(),
+        None => Arc::new(HttpEventManager::<R>::new(config.tls.clone(), timeout)),
+    };
+    // The core fails an attempt at the connect timeout; an event manager that never
+    // answers is abandoned a little later, not kept forever.
+    let limit = timeout + Duration::from_secs(1);
+    Box::new(move |request: HttpRequest| {
+        let id = request.id;
+        let answer = event_manager.get(&request);
+        bounded::<R, _>(answer.map(move |a| (id, a)).boxed(), limit)
+    })
+}
+
+pub(crate) struct IrisDriver<R: Runtime> {
+    engine: Engine<R, Connection>,
+    shared: Arc<IrisShared>,
+}
+
+impl<R: Runtime> IrisDriver<R> {
+    pub(crate) fn new(config: IrisConfig, shared: Arc<IrisShared>) -> Self {
+        let engine = Engine::new(
+            Connection::new(config.core.clone()),
+            performer::<R>(&config),
+            config.tls.clone(),
+            config.websocket,
+        );
+        Self { engine, shared }
+    }
+}
+
+impl<R: Runtime> Drive<R> for IrisDriver<R> {
+    type Core = Connection;
+    type Command = IrisCommand;
+
+    fn engine(&mut self) -> &mut Engine<R, Connection> {
+        &mut self.engine
+    }
+
+    fn apply(&mut self, now: Instant, command: IrisCommand) -> Option<Reply<()>> {
+        let conn = &mut self.engine.core;
+        match command {
+            IrisCommand::Connect(params, reply) => {
+                let _ = reply.send(conn.connect(now, SystemTime::now(), *params));
+            }
+            IrisCommand::Close(reply) => {
+                conn.close(now);
+                let _ = reply.send(());
+            }
+            IrisCommand::UpdateToken(token, reply) => {
+                let _ = reply.send(conn.update_token(now, SystemTime::now(), &token));
+            }
+            IrisCommand::Reject(notification, reply) => {
+                let _ = reply.send(conn.reject_session(now, &notification));
+            }
+            IrisCommand::Query(query) => query(conn),
+            IrisCommand::Shutdown(reply) => {
+                conn.close(now);
+                return Some(reply);
+            }
+        }
+        None
+    }
+
+    fn abandon(&mut self, now: Instant) {
+        self.engine.core.close(now);
+    }
+
+    fn perform(&mut self) {
+        // The state first, so handlers asking `is_connection_alive` see the new one.
+        self.shared.set_state(self.engine.core.state());
+        let shared = &self.shared;
+        self.engine.perform(|event| {
+            shared.handlers().dispatch(&event);
+            shared.subscribers.publish(&event);
+        });
+    }
+
+    fn finish(&mut self) {
+        self.shared.subscribers.close();
+    }
+}

@@ -1,0 +1,97 @@
+//! The event manager: who answers the core's `GET /v1/wsturnserverinfo/…`.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use iris_proto::{HttpRequest, HttpResponse};
+use rustls::ClientConfig;
+use url::Url;
+
+use crate::http;
+use crate::runtime::Runtime;
+
+/// The future an [`EventManager`] returns: the response, or why there was none (for a
+/// person; it must not contain the token).
+pub type EventManagerFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, String>> + Send>>;
+
+/// Performs the core's event-manager request: a `GET` with `Authorization: Bearer …` and
+/// `Trace-Id`, answered with the status and body (the core reads them; a non-200 status is
+/// an answer, not an error).
+///
+/// The default is [`HttpEventManager`]. Implement this (or pass a closure) to reach the
+/// event manager another way: through the application's own HTTP client, a proxy, or (in
+/// tests) a canned answer.
+///
+/// ```
+/// use tbi_driver::{EventManagerFuture, IrisConfig};
+/// use tbi_driver::iris_proto::{HttpRequest, HttpResponse};
+///
+/// let config = IrisConfig::default().event_manager(|request: &HttpRequest| -> EventManagerFuture {
+///     assert!(request.url.contains("/v1/wsturnserverinfo/routingid/"));
+///     let body = br#"{"websocket_server":"ws://127.0.0.1:9","websocket_server_token":"t",
+///         "websocket_server_token_expiry_time":"1","turn_credentials":"{}"}"#;
+///     Box::pin(async move { Ok(HttpResponse { status: 200, body: body.to_vec() }) })
+/// });
+/// ```
+pub trait EventManager: Send + Sync + 'static {
+    /// Performs one request.
+    fn get(&self, request: &HttpRequest) -> EventManagerFuture;
+}
+
+impl<F> EventManager for F
+where
+    F: Fn(&HttpRequest) -> EventManagerFuture + Send + Sync + 'static,
+{
+    fn get(&self, request: &HttpRequest) -> EventManagerFuture {
+        self(request)
+    }
+}
+
+/// Asks the event manager over HTTPS (or HTTP for an `http://` event-manager URL), with the
+/// connection's TLS configuration; bodies are capped at [`http::MAX_BODY`], redirects
+/// are not followed. Failures name the endpoint, never the token.
+pub struct HttpEventManager<R> {
+    tls: Arc<ClientConfig>,
+    timeout: Duration,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R: Runtime> HttpEventManager<R> {
+    /// An event-manager client; each request may take `timeout`.
+    pub fn new(tls: Arc<ClientConfig>, timeout: Duration) -> Self {
+        Self {
+            tls,
+            timeout,
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R: Runtime> EventManager for HttpEventManager<R> {
+    fn get(&self, request: &HttpRequest) -> EventManagerFuture {
+        let url = Url::parse(&request.url);
+        let headers = request.headers.clone();
+        let (tls, timeout) = (self.tls.clone(), self.timeout);
+        Box::pin(async move {
+            let url = url.map_err(|e| format!("the event manager URL is not valid: {e}"))?;
+            let mut headers = headers;
+            headers.push(("Accept".to_owned(), "application/json".to_owned()));
+            let request = http::HttpRequest {
+                method: ::http::Method::GET,
+                url,
+                headers,
+                body: Vec::new(),
+            };
+            let response = http::send::<R>(request, tls, timeout)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(HttpResponse {
+                status: response.status,
+                body: response.body,
+            })
+        })
+    }
+}
