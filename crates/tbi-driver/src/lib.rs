@@ -32,7 +32,7 @@
 //! * The Iris WebSocket asks for the `xmpp` subprotocol and fails unless the server agrees,
 //!   as browsers do. Logs name only the WebSocket host: Iris puts its token in the path.
 //! * WebSocket buffers are small by default (4 KiB read buffer, unbuffered writes):
-//!   8.4 KiB per connected socket instead of 133 KiB with tungstenite's defaults
+//!   about 5 KiB per connected socket instead of 134 KiB with tungstenite's defaults
 //!   (`cargo bench -p tbi-tokio --bench connections`).
 //!
 //! ## Deviations from the TBISocket wrapper (react-native-altibbi) and why
