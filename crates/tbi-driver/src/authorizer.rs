@@ -12,6 +12,7 @@ use tbi_proto::{AuthFailure, AuthRequest, AuthResponse, AuthTarget};
 use crate::config::AuthSettings;
 use crate::http::{self, HttpRequest};
 use crate::runtime::Runtime;
+use crate::shared_auth::SharedAuth;
 
 /// The future an [`Authorizer`] returns.
 pub type AuthFuture = Pin<Box<dyn Future<Output = Result<AuthResponse, AuthFailure>> + Send>>;
@@ -61,7 +62,7 @@ where
 /// [`AuthResponse::from_http`](tbi_proto::AuthResponse::from_http)). Every failure keeps the
 /// HTTP status and says what went wrong; error messages never contain the endpoint's query.
 pub struct HttpAuthorizer<R> {
-    settings: AuthSettings,
+    settings: SharedAuth,
     tls: Arc<ClientConfig>,
     timeout: Duration,
     runtime: PhantomData<fn() -> R>,
@@ -70,6 +71,11 @@ pub struct HttpAuthorizer<R> {
 impl<R: Runtime> HttpAuthorizer<R> {
     /// An authorizer for these endpoints.
     pub fn new(settings: AuthSettings, tls: Arc<ClientConfig>, timeout: Duration) -> Self {
+        Self::shared(SharedAuth::new(settings), tls, timeout)
+    }
+
+    /// An authorizer reading settings the socket may replace at any time.
+    pub(crate) fn shared(settings: SharedAuth, tls: Arc<ClientConfig>, timeout: Duration) -> Self {
         Self {
             settings,
             tls,
@@ -79,20 +85,20 @@ impl<R: Runtime> HttpAuthorizer<R> {
     }
 
     fn request(&self, request: &AuthRequest) -> Result<HttpRequest, AuthFailure> {
+        let settings = self.settings.get();
         let (endpoint, which) = match request.target {
-            AuthTarget::Channel(_) => (&self.settings.channel_endpoint, "channel"),
-            AuthTarget::User => (&self.settings.user_endpoint, "user"),
+            AuthTarget::Channel(_) => (&settings.channel_endpoint, "channel"),
+            AuthTarget::User => (&settings.user_endpoint, "user"),
         };
         let mut url = endpoint.clone().ok_or_else(|| {
             AuthFailure::other(format!(
                 "no {which} auth endpoint is configured; set it in the socket configuration, or give an Authorizer"
             ))
         })?;
-        if !self.settings.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&self.settings.query);
+        if !settings.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&settings.query);
         }
-        let params: Vec<(&str, &str)> = self
-            .settings
+        let params: Vec<(&str, &str)> = settings
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -104,7 +110,7 @@ impl<R: Runtime> HttpAuthorizer<R> {
             ),
             ("Accept".to_owned(), "application/json".to_owned()),
         ];
-        headers.extend(self.settings.headers.iter().cloned());
+        headers.extend(settings.headers.iter().cloned());
         Ok(HttpRequest {
             method: ::http::Method::POST,
             url,

@@ -14,6 +14,7 @@ use url::Url;
 use crate::authorizer::Authorizer;
 use crate::endpoint::redacted;
 use crate::tls::default_tls_config;
+use crate::token::{TokenPlacement, TokenProvider};
 use crate::websocket::default_websocket_config;
 
 /// How the default HTTP authorizer reaches the auth endpoint.
@@ -29,6 +30,10 @@ pub struct AuthSettings {
     pub params: Vec<(String, String)>,
     /// Extra query parameters added to the endpoint URL.
     pub query: Vec<(String, String)>,
+    /// Where the user's token goes, so [`set_token`](Self::set_token) (and
+    /// [`TbiSocket::update_token`](crate::TbiSocket::update_token), and a token provider)
+    /// can replace it.
+    pub token: Option<TokenPlacement>,
 }
 
 impl fmt::Debug for AuthSettings {
@@ -52,6 +57,7 @@ impl fmt::Debug for AuthSettings {
                 "query",
                 &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
+            .field("token", &self.token)
             .finish()
     }
 }
@@ -80,6 +86,7 @@ pub struct SocketConfig {
     pub(crate) core: Config,
     pub(crate) auth: AuthSettings,
     pub(crate) authorizer: Option<Arc<dyn Authorizer>>,
+    pub(crate) token_provider: Option<Arc<dyn TokenProvider>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketConfig,
 }
@@ -90,6 +97,7 @@ impl fmt::Debug for SocketConfig {
             .field("core", &self.core)
             .field("auth", &self.auth)
             .field("custom_authorizer", &self.authorizer.is_some())
+            .field("token_provider", &self.token_provider.is_some())
             .field("websocket", &self.websocket)
             .finish_non_exhaustive()
     }
@@ -124,6 +132,7 @@ pub struct SocketConfigBuilder {
     user_endpoint: Option<String>,
     auth: AuthSettings,
     authorizer: Option<Arc<dyn Authorizer>>,
+    token_provider: Option<Arc<dyn TokenProvider>>,
     tls: Option<Arc<ClientConfig>>,
     websocket: WebSocketConfig,
 }
@@ -138,6 +147,7 @@ impl SocketConfig {
             user_endpoint: None,
             auth: AuthSettings::default(),
             authorizer: None,
+            token_provider: None,
             tls: None,
             websocket: default_websocket_config(),
         }
@@ -168,7 +178,9 @@ impl SocketConfig {
         let mut builder =
             Self::builder(key).cluster(params.cluster.clone().unwrap_or_else(|| "eu".to_owned()));
         if let Some(endpoint) = params.auth_endpoint.as_deref().filter(|e| !e.is_empty()) {
-            builder = builder.auth_endpoint(endpoint);
+            builder = builder
+                .auth_endpoint(endpoint)
+                .auth_token_param(SocketParams::TOKEN_PARAM);
         }
         Ok(builder)
     }
@@ -258,6 +270,49 @@ impl SocketConfigBuilder {
         self
     }
 
+    /// The query parameter of the auth endpoints that carries the user's token, so
+    /// [`TbiSocket::update_token`](crate::TbiSocket::update_token) and a
+    /// [`token_provider`](Self::token_provider) can replace it.
+    /// [`SocketConfig::from_params`] sets `access-token`.
+    pub fn auth_token_param(mut self, name: impl Into<String>) -> Self {
+        self.auth.token = Some(TokenPlacement::Query(name.into()));
+        self
+    }
+
+    /// Sends the user's token as `Authorization: Bearer {token}`, replaceable with
+    /// [`TbiSocket::update_token`](crate::TbiSocket::update_token) and a
+    /// [`token_provider`](Self::token_provider).
+    pub fn auth_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.auth.token = Some(TokenPlacement::Header {
+            name: "Authorization".to_owned(),
+            prefix: "Bearer ".to_owned(),
+        });
+        let token = token.into();
+        self.auth
+            .headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("Authorization"));
+        self.auth
+            .headers
+            .push(("Authorization".to_owned(), format!("Bearer {token}")));
+        self
+    }
+
+    /// Fetches a fresh token when the auth endpoint refuses the current one (401 or 403):
+    /// the waiting channels are then authorized again, without reconnecting. Needs a
+    /// token placement ([`auth_token_param`](Self::auth_token_param),
+    /// [`auth_bearer_token`](Self::auth_bearer_token), or `from_params`).
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.token_provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// The auth endpoint statuses that mean the token was refused (default 401 and 403);
+    /// see [`Config::credentials_rejected`](tbi_proto::Config::credentials_rejected).
+    pub fn credentials_rejected(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.core = self.core.credentials_rejected(statuses);
+        self
+    }
+
     /// Authorizes with this instead of the HTTP auth endpoint.
     pub fn authorizer(mut self, authorizer: impl Authorizer) -> Self {
         self.authorizer = Some(Arc::new(authorizer));
@@ -330,7 +385,11 @@ impl SocketConfigBuilder {
     /// Validates and builds the configuration.
     pub fn build(self) -> Result<SocketConfig, SocketConfigError> {
         let seed = self.seed.unwrap_or_else(|| fastrand::u64(..));
-        let core = self.core.jitter_seed(seed).build()?;
+        let core = self
+            .core
+            .jitter_seed(seed)
+            .refresh_credentials(self.token_provider.is_some())
+            .build()?;
         let mut auth = self.auth;
         auth.channel_endpoint = self
             .channel_endpoint
@@ -346,6 +405,7 @@ impl SocketConfigBuilder {
             core,
             auth,
             authorizer: self.authorizer,
+            token_provider: self.token_provider,
             tls: self.tls.unwrap_or_else(default_tls_config),
             websocket: self.websocket,
         })

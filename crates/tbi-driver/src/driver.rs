@@ -5,14 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use tbi_proto::{AuthFailure, AuthRequest, AuthRequestId, AuthResponse, Connection, Event, Output};
+use tbi_proto::{
+    AuthFailure, AuthRequest, AuthRequestId, AuthResponse, Connection, Event, Output, RefreshId,
+};
 
 use crate::authorizer::{Authorizer, HttpAuthorizer};
-use crate::config::SocketConfig;
+use crate::config::{AuthSettings, SocketConfig};
 use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
 use crate::error::SocketError;
 use crate::runtime::Runtime;
+use crate::shared_auth::SharedAuth;
 use crate::socket::Shared;
+use crate::token::TokenProvider;
 
 /// What the application asks of the driver.
 pub(crate) enum Command {
@@ -28,19 +32,35 @@ pub(crate) enum Command {
     },
     Signin(Reply<()>),
     Reconfigure(Box<SocketConfig>, Reply<()>),
+    /// New auth settings (endpoint, token, headers…); refused channels try again.
+    UpdateAuth(Box<AuthSettings>, Reply<()>),
+    /// A new token where the settings say it goes; refused channels try again.
+    UpdateToken(String, Reply<Result<(), SocketError>>),
+    /// A new custom authorizer (`None`: the HTTP endpoint again); refused channels try again.
+    SetAuthorizer(Option<Arc<dyn Authorizer>>, Reply<()>),
     /// Runs against the core and sends its own answer.
     Query(Box<dyn FnOnce(&Connection) + Send>),
     Shutdown(Reply<()>),
 }
 
-type Answer = (AuthRequestId, Result<AuthResponse, AuthFailure>);
+/// What the Pusher core asks of the outside world, besides the socket.
+pub(crate) enum Request {
+    Authorize(AuthRequest),
+    RefreshCredentials(RefreshId),
+}
+
+/// Its answers.
+pub(crate) enum Answer {
+    Authorize(AuthRequestId, Result<AuthResponse, AuthFailure>),
+    RefreshCredentials(RefreshId, Result<(), String>),
+}
 
 impl Core for Connection {
-    type Request = AuthRequest;
+    type Request = Request;
     type Answer = Answer;
     type Event = Event;
 
-    fn poll_work(&mut self) -> Option<Work<AuthRequest, Event>> {
+    fn poll_work(&mut self) -> Option<Work<Request, Event>> {
         loop {
             return Some(match self.poll_output()? {
                 Output::Open { url } => Work::Open {
@@ -49,7 +69,8 @@ impl Core for Connection {
                 },
                 Output::SendText(text) => Work::Send(text.into_string()),
                 Output::Close { code, reason } => Work::Close { code, reason },
-                Output::Authorize(request) => Work::Request(request),
+                Output::Authorize(request) => Work::Request(Request::Authorize(request)),
+                Output::RefreshCredentials(id) => Work::Request(Request::RefreshCredentials(id)),
                 Output::Event(event) => Work::Event(event),
                 // An output this driver does not know: nothing to perform.
                 _ => continue,
@@ -81,44 +102,73 @@ impl Core for Connection {
         Connection::handle_timeout(self, now);
     }
 
-    fn handle_answer(&mut self, now: Instant, (id, answer): Answer) {
-        self.handle_auth(now, id, answer);
+    fn handle_answer(&mut self, now: Instant, answer: Answer) {
+        match answer {
+            Answer::Authorize(id, answer) => self.handle_auth(now, id, answer),
+            Answer::RefreshCredentials(id, answer) => self.handle_credentials(now, id, answer),
+        }
     }
 }
 
-fn performer<R: Runtime>(config: &SocketConfig) -> Performer<AuthRequest, Answer> {
+/// Asks the token provider for a fresh token and puts it in place.
+async fn refresh(provider: Option<Arc<dyn TokenProvider>>, auth: SharedAuth) -> Result<(), String> {
+    let provider = provider.ok_or("no token provider is configured")?;
+    let token = provider.token().await?;
+    auth.edit().set_token(&token).map_err(|e| e.to_string())
+}
+
+fn performer<R: Runtime>(config: &SocketConfig, auth: &SharedAuth) -> Performer<Request, Answer> {
     let authorizer: Arc<dyn Authorizer> = match &config.authorizer {
         Some(custom) => custom.clone(),
-        None => Arc::new(HttpAuthorizer::<R>::new(
-            config.auth.clone(),
+        None => Arc::new(HttpAuthorizer::<R>::shared(
+            auth.clone(),
             config.tls.clone(),
             config.core.auth_timeout(),
         )),
     };
-    // The core fails a request at the auth timeout; an authorizer that never answers is
-    // abandoned a little later, not kept forever.
+    let provider = config.token_provider.clone();
+    let auth = auth.clone();
+    // The core fails a request at the auth timeout; an authorizer or a token provider that
+    // never answers is abandoned a little later, not kept forever.
     let limit = config.core.auth_timeout() + Duration::from_secs(1);
-    Box::new(move |request: AuthRequest| {
-        let id = request.id;
-        let answer = authorizer.authorize(&request);
-        bounded::<R, _>(answer.map(move |a| (id, a)).boxed(), limit)
+    Box::new(move |request: Request| match request {
+        Request::Authorize(request) => {
+            let id = request.id;
+            let answer = authorizer.authorize(&request);
+            let answer = answer.map(move |a| Answer::Authorize(id, a));
+            bounded::<R, _>(answer.boxed(), limit)
+        }
+        Request::RefreshCredentials(id) => {
+            let answer = refresh(provider.clone(), auth.clone());
+            let answer = answer.map(move |a| Answer::RefreshCredentials(id, a));
+            bounded::<R, _>(answer.boxed(), limit)
+        }
     })
 }
 
 pub(crate) struct Driver<R: Runtime> {
     engine: Engine<R, Connection>,
     shared: Arc<Shared>,
+    config: SocketConfig,
+    /// The auth settings in use: the configuration's, then whatever replaced them.
+    auth: SharedAuth,
 }
 
 impl<R: Runtime> Driver<R> {
     pub(crate) fn new(config: SocketConfig, shared: Arc<Shared>) -> Self {
+        let auth = SharedAuth::new(config.auth.clone());
         let engine = Engine::new(
             Connection::new(config.core.clone()),
-            performer::<R>(&config),
+            performer::<R>(&config, &auth),
             config.tls.clone(),
             config.websocket,
         );
-        Self { engine, shared }
+        Self {
+            engine,
+            shared,
+            config,
+            auth,
+        }
     }
 }
 
@@ -175,10 +225,30 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 let _ = reply.send(());
             }
             Command::Reconfigure(config, reply) => {
-                conn.reconfigure(now, config.core.clone());
-                self.engine.performer = performer::<R>(&config);
+                *self.auth.edit() = config.auth.clone();
+                self.engine.performer = performer::<R>(&config, &self.auth);
                 self.engine.tls = config.tls.clone();
                 self.engine.websocket = config.websocket;
+                self.engine.core.reconfigure(now, config.core.clone());
+                self.config = *config;
+                let _ = reply.send(());
+            }
+            Command::UpdateAuth(settings, reply) => {
+                *self.auth.edit() = *settings;
+                conn.credentials_updated(now);
+                let _ = reply.send(());
+            }
+            Command::UpdateToken(token, reply) => {
+                let placed = self.auth.edit().set_token(&token);
+                if placed.is_ok() {
+                    conn.credentials_updated(now);
+                }
+                let _ = reply.send(placed.map_err(SocketError::from));
+            }
+            Command::SetAuthorizer(authorizer, reply) => {
+                self.config.authorizer = authorizer;
+                self.engine.performer = performer::<R>(&self.config, &self.auth);
+                self.engine.core.credentials_updated(now);
                 let _ = reply.send(());
             }
             Command::Query(query) => query(conn),

@@ -15,6 +15,9 @@ pub enum SocketError {
     /// `trigger` refused the client event.
     #[error(transparent)]
     Trigger(#[from] TriggerError),
+    /// `update_token` could not put the token in place.
+    #[error(transparent)]
+    Token(#[from] crate::token::TokenError),
     /// The socket was shut down.
     #[error("the socket was shut down; create a new TbiSocket")]
     Closed,

@@ -40,6 +40,7 @@ type DecryptionHandler = dyn Fn(&ChannelName, &str, &str) + Send + Sync;
 type MemberHandler = dyn Fn(&ChannelName, &Member) + Send + Sync;
 type CountHandler = dyn Fn(&ChannelName, u64) + Send + Sync;
 type ResubscribedHandler = dyn Fn(&ChannelName, Duration) + Send + Sync;
+type AuthRejectedHandler = dyn Fn(Option<&ChannelName>, &str, u16) + Send + Sync;
 
 /// The registered callbacks.
 #[derive(Default, Clone)]
@@ -54,6 +55,7 @@ pub(crate) struct Handlers {
     pub(crate) member_removed: Option<Arc<MemberHandler>>,
     pub(crate) subscription_count: Option<Arc<CountHandler>>,
     pub(crate) resubscribed: Option<Arc<ResubscribedHandler>>,
+    pub(crate) auth_rejected: Option<Arc<AuthRejectedHandler>>,
 }
 
 /// Runs a handler; a panic in application code is logged, not allowed to kill the socket.
@@ -142,6 +144,25 @@ impl Handlers {
             Event::Resubscribed { channel, gap } => {
                 if let Some(h) = &self.resubscribed {
                     guarded("on_resubscribed", || h(channel, *gap));
+                }
+            }
+            Event::AuthRejected {
+                channel,
+                status,
+                message,
+                ..
+            } => {
+                if let (Some(h), Some(channel)) = (&self.subscription_error, channel) {
+                    let failure = SubscriptionFailure {
+                        kind: SubscriptionErrorKind::CredentialsRejected,
+                        status: Some(*status),
+                    };
+                    guarded("on_subscription_error", || h(channel, message, &failure));
+                }
+                if let Some(h) = &self.auth_rejected {
+                    guarded("on_auth_rejected", || {
+                        h(channel.as_ref(), message, *status);
+                    });
                 }
             }
             // No TBISocket handler: only the event stream carries these.

@@ -49,6 +49,7 @@
 //! | custom authorizer: Android blocks its event thread forever; iOS sends `<authorizer_timeout>:error` to the server | requests run concurrently; the core fails one after the auth timeout; nothing is sent | one slow channel froze every event |
 //! | `activityTimeout`/`pongTimeout` in milliseconds (README said seconds) | [`Duration`](std::time::Duration)s | no unit to get wrong |
 //! | reconnect gives up after 6 attempts (Java default) | unlimited by default | the most reported bug |
+//! | an expired API token (auth 401) fails the channel; apps call `init` again with a new token, losing subscriptions | the channel waits; [`TbiSocket::update_token`] (or a [`TokenProvider`]) authorizes it again on the same connection | a patient may wait longer than the token lives |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -65,8 +66,10 @@ pub mod http;
 mod iris;
 mod runtime;
 mod shared;
+mod shared_auth;
 mod socket;
 mod tls;
+mod token;
 mod transport;
 mod websocket;
 
@@ -85,6 +88,7 @@ pub use runtime::Runtime;
 pub use shared::SharedInstance;
 pub use socket::TbiSocket;
 pub use tls::default_tls_config;
+pub use token::{TokenError, TokenFuture, TokenPlacement, TokenProvider};
 pub use transport::Transport;
 pub use websocket::{WebSocket, default_websocket_config};
 

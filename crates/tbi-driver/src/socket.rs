@@ -7,7 +7,8 @@ use std::time::Duration;
 use futures::channel::{mpsc, oneshot};
 use tbi_proto::{ChannelInfo, ChannelName, Connection, ConnectionState, ErrorEvent, Member};
 
-use crate::config::SocketConfig;
+use crate::authorizer::Authorizer;
+use crate::config::{AuthSettings, SocketConfig};
 use crate::driver::{Command, Driver};
 use crate::engine::drive;
 use crate::error::SocketError;
@@ -171,6 +172,54 @@ impl<R: Runtime> TbiSocket<R> {
             .await
     }
 
+    /// Replaces the user's token in the auth settings (where
+    /// [`AuthSettings::token`](crate::AuthSettings::token) says: `?access-token=` for a
+    /// consultation socket) without reconnecting, as IrisConnection's `update_token` does.
+    /// Channels the auth endpoint refused ([`Event::AuthRejected`](tbi_proto::Event::AuthRejected))
+    /// are authorized again, once each; subscribed channels are not touched.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use tbi_driver::{Runtime, SocketError, TbiSocket};
+    /// use tbi_proto::Event;
+    ///
+    /// async fn keep_waiting<R: Runtime>(
+    ///     socket: TbiSocket<R>,
+    ///     log_in: impl Fn() -> String,
+    /// ) -> Result<(), SocketError> {
+    ///     let mut events = socket.events();
+    ///     while let Some(event) = events.next().await {
+    ///         if let Event::AuthRejected { .. } = event {
+    ///             // The API token expired while the patient waited.
+    ///             socket.update_token(&log_in()).await?;
+    ///         }
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn update_token(&self, token: &str) -> Result<(), SocketError> {
+        let token = token.to_owned();
+        self.call(|reply| Command::UpdateToken(token, reply))
+            .await?
+    }
+
+    /// Replaces the auth settings (endpoints, headers, form fields, query, token
+    /// placement) without reconnecting; refused channels are authorized again, once each.
+    pub async fn update_auth(&self, settings: AuthSettings) -> Result<(), SocketError> {
+        self.call(|reply| Command::UpdateAuth(Box::new(settings), reply))
+            .await
+    }
+
+    /// Replaces the custom authorizer (`None`: back to the HTTP auth endpoint) without
+    /// reconnecting; refused channels are authorized again, once each.
+    pub async fn set_authorizer(
+        &self,
+        authorizer: Option<Arc<dyn Authorizer>>,
+    ) -> Result<(), SocketError> {
+        self.call(|reply| Command::SetAuthorizer(authorizer, reply))
+            .await
+    }
+
     /// Disconnects, ends every event stream and stops the socket's task. Later commands
     /// return [`SocketError::Closed`].
     pub async fn shutdown(&self) {
@@ -316,6 +365,19 @@ impl<R> TbiSocket<R> {
         handler: impl Fn(&ChannelName, Duration) + Send + Sync + 'static,
     ) -> &Self {
         self.set(|h| h.resubscribed = Some(Arc::new(handler)))
+    }
+
+    /// Not in TBISocket: the auth endpoint refused the credentials (401 or 403), for a
+    /// channel (`None`: the sign-in), with the endpoint's status and message. The channel
+    /// waits: call [`update_token`](TbiSocket::update_token) (or configure a token
+    /// provider). The channel's `on_subscription_error` is called too, with kind
+    /// [`CredentialsRejected`](tbi_proto::SubscriptionErrorKind::CredentialsRejected), as
+    /// TBISocket ports expect.
+    pub fn on_auth_rejected(
+        &self,
+        handler: impl Fn(Option<&ChannelName>, &str, u16) + Send + Sync + 'static,
+    ) -> &Self {
+        self.set(|h| h.auth_rejected = Some(Arc::new(handler)))
     }
 
     /// Removes every handler.

@@ -84,7 +84,13 @@ pub struct Config {
     auth_timeout: Duration,
     reconnect: ReconnectPolicy,
     max_client_event_bytes: usize,
+    refresh_credentials: bool,
+    credentials_rejected: Vec<u16>,
 }
+
+/// The auth endpoint statuses that mean "these credentials are no good" by default: the
+/// token in the endpoint has expired (401), or the endpoint refuses it (403).
+pub const CREDENTIALS_REJECTED: [u16; 2] = [401, 403];
 
 /// Why a configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,6 +151,8 @@ pub struct ConfigBuilder {
     auth_timeout: Duration,
     reconnect: ReconnectPolicy,
     max_client_event_bytes: usize,
+    refresh_credentials: bool,
+    credentials_rejected: Vec<u16>,
 }
 
 impl Config {
@@ -160,6 +168,8 @@ impl Config {
             auth_timeout: Duration::from_secs(10),
             reconnect: ReconnectPolicy::default(),
             max_client_event_bytes: 10 * 1024,
+            refresh_credentials: false,
+            credentials_rejected: CREDENTIALS_REJECTED.to_vec(),
         }
     }
 
@@ -189,6 +199,8 @@ impl Config {
             auth_timeout: self.auth_timeout,
             reconnect: self.reconnect.clone(),
             max_client_event_bytes: self.max_client_event_bytes,
+            refresh_credentials: self.refresh_credentials,
+            credentials_rejected: self.credentials_rejected.clone(),
         }
     }
 
@@ -232,6 +244,22 @@ impl Config {
     /// Largest `data` of a client event, in bytes. Default 10 KiB, Pusher's message limit.
     pub fn max_client_event_bytes(&self) -> usize {
         self.max_client_event_bytes
+    }
+
+    /// Whether the core asks for fresh credentials
+    /// ([`Output::RefreshCredentials`](crate::Output::RefreshCredentials)) when the auth
+    /// endpoint refuses them. Adapters turn it on when the application gives a token
+    /// provider. Default off: the refused channels wait for
+    /// [`Connection::credentials_updated`](crate::Connection::credentials_updated).
+    pub fn refresh_credentials(&self) -> bool {
+        self.refresh_credentials
+    }
+
+    /// The auth endpoint statuses that mean the credentials were refused (the channel
+    /// waits for new ones instead of failing). Default [`CREDENTIALS_REJECTED`]: 401 and
+    /// 403.
+    pub fn credentials_rejected(&self) -> &[u16] {
+        &self.credentials_rejected
     }
 
     /// The WebSocket URL: `{ws|wss}://{host}[:{port}]{prefix}/app/{key}?protocol=7&client=rust-tbi&version=...`.
@@ -345,6 +373,19 @@ impl ConfigBuilder {
         self
     }
 
+    /// See [`Config::refresh_credentials`].
+    pub fn refresh_credentials(mut self, refresh: bool) -> Self {
+        self.refresh_credentials = refresh;
+        self
+    }
+
+    /// See [`Config::credentials_rejected`]. An app whose endpoint answers 403 for "this
+    /// user may not join the channel" (and 401 for an expired token) passes `[401]`.
+    pub fn credentials_rejected(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
+        self.credentials_rejected = statuses.into_iter().collect();
+        self
+    }
+
     /// Validates and builds the configuration.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.key.is_empty() {
@@ -418,6 +459,8 @@ impl ConfigBuilder {
             auth_timeout: self.auth_timeout,
             reconnect: self.reconnect,
             max_client_event_bytes: self.max_client_event_bytes,
+            refresh_credentials: self.refresh_credentials,
+            credentials_rejected: self.credentials_rejected,
         })
     }
 }

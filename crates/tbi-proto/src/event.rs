@@ -26,16 +26,17 @@ use crate::state::ConnectionState;
 /// | [`SubscriptionCount`](Self::SubscriptionCount) | `onSubscriptionCount(channelName, count)` |
 ///
 /// The rest carry what TBISocket has no handler for: [`Resubscribed`](Self::Resubscribed)
-/// (re-fetch state, events were missed), [`CacheMiss`](Self::CacheMiss),
-/// [`SignedIn`](Self::SignedIn) and [`Watchlist`](Self::Watchlist).
+/// (re-fetch state, events were missed), [`AuthRejected`](Self::AuthRejected) (new
+/// credentials needed), [`CacheMiss`](Self::CacheMiss), [`SignedIn`](Self::SignedIn) and
+/// [`Watchlist`](Self::Watchlist).
 ///
 /// Internal protocol events (`pusher:*`, `pusher_internal:*`) never arrive as
 /// [`Message`](Self::Message); each has its own variant or is handled inside the core.
 ///
 /// `Serialize` gives the JSON lines of `tbi listen --json`: a `type` field (`state`,
 /// `error`, `event`, `subscribed`, `subscription_error`, `decryption_failure`, `member_added`,
-/// `member_removed`, `subscription_count`, `resubscribed`, `cache_miss`, `signed_in`,
-/// `watchlist`) and the fields of the variant.
+/// `member_removed`, `subscription_count`, `resubscribed`, `auth_rejected`, `cache_miss`,
+/// `signed_in`, `watchlist`) and the fields of the variant.
 ///
 /// ```
 /// use tbi_proto::consultation::{ConsultationEvent, Status};
@@ -170,6 +171,23 @@ pub enum Event {
         /// The whole user data JSON.
         user_data: String,
     },
+    /// The auth endpoint refused the credentials (HTTP 401 or 403, see
+    /// [`Config::credentials_rejected`](crate::Config::credentials_rejected)): the token in
+    /// the endpoint has probably expired. The channel is not dropped: it waits for new
+    /// credentials and is authorized again, once, as soon as they come (an adapter's
+    /// `update_token`, or [`Connection::credentials_updated`](crate::Connection::credentials_updated)).
+    /// With a token provider, the refresh is already under way.
+    AuthRejected {
+        /// The channel refused; `None` for the user sign-in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<ChannelName>,
+        /// Every channel now waiting for new credentials, this one included.
+        waiting: Vec<ChannelName>,
+        /// The auth endpoint's status.
+        status: u16,
+        /// What the endpoint said, for a person.
+        message: String,
+    },
     /// A watchlist notification after sign-in (`pusher_internal:watchlist_events`).
     Watchlist {
         /// `online` or `offline`.
@@ -234,6 +252,13 @@ pub enum SubscriptionErrorKind {
     /// The server refused the subscription (`pusher:subscription_error`, or `pusher:error`
     /// 4009 / "Invalid signature").
     Rejected,
+    /// The auth endpoint refused the credentials; the channel waits for new ones. Only
+    /// handlers see this kind (TBISocket's `onSubscriptionError` for an
+    /// [`Event::AuthRejected`]); the event stream carries the event itself.
+    CredentialsRejected,
+    /// Fetching fresh credentials (the application's token provider) failed; the channel
+    /// still waits, and the refresh is tried again after a backoff.
+    CredentialsRefresh,
 }
 
 /// Embeds a JSON text as JSON; used for `user_info`, which is always JSON from the wire.

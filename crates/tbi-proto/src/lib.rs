@@ -7,8 +7,9 @@
 //! smol, a game loop, a test with fake time, or a fixture replay.
 //!
 //! * [`Connection`] holds the protocol state; its docs show the drive loop.
-//! * [`Output`] is the work it asks for: open, send, close, authorize, and [`Event`]s for
-//!   the application, which map one-to-one onto TBISocket's handlers.
+//! * [`Output`] is the work it asks for: open, send, close, authorize, refresh the
+//!   credentials, and [`Event`]s for the application, which map one-to-one onto TBISocket's
+//!   handlers.
 //! * [`auth`] defines authorization as data; [`backend`] has the signing helpers an app's
 //!   backend (or a test server) uses.
 //! * [`replay`] plays recorded sessions (`fixtures/*.jsonl`) against the core with fake
@@ -55,6 +56,7 @@ mod close;
 mod config;
 mod connection;
 pub mod consultation;
+mod credentials;
 mod encryption;
 mod error;
 mod event;
@@ -72,9 +74,11 @@ pub use channel::{
     SubscriptionStatus,
 };
 pub use config::{
-    CLIENT_NAME, Config, ConfigBuilder, ConfigError, Endpoint, PROTOCOL_VERSION, ReconnectPolicy,
+    CLIENT_NAME, CREDENTIALS_REJECTED, Config, ConfigBuilder, ConfigError, Endpoint,
+    PROTOCOL_VERSION, ReconnectPolicy,
 };
 pub use connection::Connection;
+pub use credentials::{FIRST_REFRESH_DELAY, MAX_REFRESH_DELAY, RefreshId};
 pub use error::{SubscribeError, TriggerError, UnsubscribeError};
 pub use event::{ErrorEvent, ErrorKind, Event, SubscriptionErrorKind};
 pub use output::Output;

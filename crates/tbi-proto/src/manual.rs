@@ -61,6 +61,22 @@ pub mod protocol {
     //!
     //! **User sign-in.** `pusher:signin` with a user signature; on `pusher:signin_success`
     //! the client subscribes `#server-to-user-{id}`. Redone after every reconnect.
+    //!
+    //! **Refused credentials.** An auth answer of 401 or 403
+    //! ([`Config::credentials_rejected`](crate::Config::credentials_rejected)) means the
+    //! token in the auth endpoint has expired. The channel (or the sign-in) is not failed:
+    //! it waits, [`Event::AuthRejected`](crate::Event::AuthRejected) names it and every
+    //! other waiting channel, and it is not retried with the same credentials, not even
+    //! after a reconnect. [`Connection::credentials_updated`](crate::Connection::credentials_updated)
+    //! (the adapters' `update_token`, `update_auth`, `set_authorizer`, `reinit`) authorizes
+    //! each waiting channel again, once, for the current `socket_id`; subscribed channels
+    //! are not touched. With [`Config::refresh_credentials`](crate::Config::refresh_credentials)
+    //! (an adapter's token provider) the core asks for fresh credentials itself
+    //! ([`Output::RefreshCredentials`](crate::Output::RefreshCredentials)): at most one
+    //! refresh at a time, within the auth timeout; a failed one is reported to each waiting
+    //! channel ([`SubscriptionErrorKind::CredentialsRefresh`](crate::SubscriptionErrorKind::CredentialsRefresh))
+    //! and retried; fresh credentials that are refused again make the next refresh wait
+    //! 1 s, then 2 s, 4 s … up to 60 s (with jitter), until an authorization works.
 }
 
 pub mod deviations {
@@ -78,6 +94,7 @@ pub mod deviations {
     //! | `subscribe` twice | Java throws "Already subscribed" | idempotent | re-initialising screens subscribe again (RN #82, #57) |
     //! | `subscribe` after a failure | RN Android: silent no-op | tries again at once | the wrapper's bug lost the channel for good |
     //! | auth failure | Java drops the channel | kept as failed, retried after the next reconnect or on `subscribe` | pusher-js behaviour; a transient 503 must not lose the channel |
+    //! | expired token (auth 401/403) | a subscription error; the apps re-create the socket with a new token, which loses every subscription in the RN wrapper | the channel waits for new credentials (`AuthRejected`), `update_token` or a token provider authorizes it again on the same connection | a patient can wait longer than the API token lives |
     //! | server rejections (`pusher:error` 4009, "Invalid signature") | reported as connection errors | matched to the pending channel and reported as its subscription error | TBISocket's `onSubscriptionError` should fire with the channel name |
     //! | auth answers for an old `socket_id` | applied (the "Invalid signature" race, libPusher#237) | dropped | the signature is for another socket |
     //! | auth timeout | Java blocks forever; Swift 10 s then sends `<authorizer_timeout>:error` to the server | 10 s, then a subscription error; nothing sent | never leak a placeholder to the server |

@@ -3,6 +3,7 @@
 use url::Url;
 
 use crate::auth::AuthRequest;
+use crate::credentials::RefreshId;
 use crate::event::Event;
 use crate::wire::OutboundText;
 
@@ -33,6 +34,13 @@ pub enum Output {
     },
     /// Ask for a signature, then answer with [`handle_auth`](crate::Connection::handle_auth).
     Authorize(AuthRequest),
+    /// The auth endpoint refused the credentials (their token expired): get fresh ones
+    /// (the application's token provider), put them in place for the next
+    /// [`Authorize`](Self::Authorize), then answer with
+    /// [`handle_credentials`](crate::Connection::handle_credentials). Only with
+    /// [`Config::refresh_credentials`](crate::Config::refresh_credentials) on; never more
+    /// than one at a time.
+    RefreshCredentials(RefreshId),
     /// Tell the application.
     Event(Event),
 }

@@ -63,6 +63,7 @@ fixtures! {
     ping_pong => "ping-pong",
     pong_timeout => "pong-timeout",
     auth_failure => "auth-failure",
+    token_refresh => "token-refresh",
     consultation_flow => "consultation-flow",
 }
 

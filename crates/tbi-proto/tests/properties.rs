@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tbi_proto::backend::AuthSigner;
-use tbi_proto::{AuthRequest, Config, Connection, ConnectionState, Event, Output};
+use tbi_proto::{AuthRequest, Config, Connection, ConnectionState, Event, Output, RefreshId};
 
 const CHANNELS: [&str; 6] = [
     "public-a",
@@ -25,6 +25,7 @@ fn new_connection() -> Connection {
         Config::builder("app-key")
             .url("ws://127.0.0.1:6001")
             .jitter_seed(5)
+            .refresh_credentials(true)
             .build()
             .expect("valid"),
     )
@@ -37,6 +38,8 @@ struct World {
     epoch: u64,
     socket_id: String,
     pending_auth: Vec<AuthRequest>,
+    /// Refreshes asked for and not answered, with when (ms).
+    pending_refresh: Vec<(RefreshId, u64)>,
     /// Subscribe frames per channel in the current epoch.
     subscribes: HashMap<String, u32>,
     state: Option<ConnectionState>,
@@ -72,6 +75,18 @@ impl World {
                     }
                 }
                 Output::Authorize(request) => self.pending_auth.push(request),
+                Output::RefreshCredentials(id) => {
+                    // A refresh unanswered for the auth timeout (10 s) has expired.
+                    let now = self.now_ms;
+                    prop_assert!(
+                        self.pending_refresh
+                            .iter()
+                            .all(|(_, at)| now >= at + 10_000),
+                        "one refresh at a time: {:?} then {id:?} at {now} ms",
+                        self.pending_refresh
+                    );
+                    self.pending_refresh = vec![(id, now)];
+                }
                 Output::Event(Event::ConnectionStateChanged { current, previous }) => {
                     let expected = self.state.unwrap_or(ConnectionState::Disconnected);
                     prop_assert_eq!(previous, expected, "state events chain");
@@ -127,6 +142,8 @@ enum Op {
     Timeout,
     AuthOk(usize),
     AuthFail(usize),
+    Refresh(bool),
+    CredentialsUpdated,
     Signin,
     Advance(u64),
     Frame(String),
@@ -149,6 +166,8 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Timeout),
         (0..4usize).prop_map(Op::AuthOk),
         (0..4usize).prop_map(Op::AuthFail),
+        any::<bool>().prop_map(Op::Refresh),
+        Just(Op::CredentialsUpdated),
         Just(Op::Signin),
         (0..200_000u64).prop_map(Op::Advance),
         frame().prop_map(Op::Frame),
@@ -250,23 +269,37 @@ fn apply(
                         Some(c) => signer.authorize_channel(&request.socket_id, c, Some(r#"{"user_id":"u"}"#)),
                         None => signer.authorize_user(&request.socket_id, r#"{"id":"u"}"#),
                     })
-                } else {
+                } else if k % 2 == 0 {
+                    // Refused credentials: the channel waits for new ones.
                     tbi_proto::AuthResponse::from_http(403, b"no")
+                } else {
+                    tbi_proto::AuthResponse::from_http(500, b"broken")
                 };
                 conn.handle_auth(now, request.id, answer);
             }
         }
+        Op::Refresh(ok) => {
+            if let Some((id, _)) = world.pending_refresh.pop() {
+                let answer = if *ok { Ok(()) } else { Err("no token".to_owned()) };
+                conn.handle_credentials(now, id, answer);
+            }
+        }
+        Op::CredentialsUpdated => conn.credentials_updated(now),
         Op::Signin => conn.signin(now),
         Op::Advance(ms) => {
-            world.now_ms += ms;
-            let target = world.now(t0);
+            let target_ms = world.now_ms + ms;
+            let target = t0 + Duration::from_millis(target_ms);
             while let Some(deadline) = conn.poll_timeout() {
                 if deadline > target {
                     break;
                 }
-                conn.handle_timeout(deadline.max(now));
+                let at = deadline.max(now);
+                // The world's clock follows each timer, so what it records is timed right.
+                world.now_ms = u64::try_from((at - t0).as_millis()).unwrap_or(u64::MAX);
+                conn.handle_timeout(at);
                 world.drain(conn)?;
             }
+            world.now_ms = target_ms;
         }
         Op::Frame(text) => conn.handle_ws_text(now, text),
     }
@@ -297,8 +330,10 @@ proptest! {
         }
     }
 
-    /// Any order of commands, server frames, closes, timeouts and auth answers keeps the
-    /// channel table consistent, and a fresh connection re-subscribes every channel once.
+    /// Any order of commands, server frames, closes, timeouts, auth answers (refused ones
+    /// included) and credential refreshes keeps the channel table consistent, never has two
+    /// refreshes in flight, and once new credentials are in place a fresh connection
+    /// re-subscribes every channel once.
     #[test]
     fn arbitrary_sequences_keep_the_channel_invariants(ops in prop::collection::vec(op(), 1..60)) {
         let t0 = Instant::now();
@@ -316,7 +351,9 @@ proptest! {
             prop_assert_eq!(&listed, &wanted, "channels() is what the app asked for");
         }
 
-        // Settle: a fresh connection must subscribe every wanted channel exactly once.
+        // Settle: with new credentials, a fresh connection must subscribe every wanted
+        // channel exactly once.
+        apply(&mut conn, &mut world, t0, &Op::CredentialsUpdated)?;
         apply(&mut conn, &mut world, t0, &Op::Disconnect)?;
         apply(&mut conn, &mut world, t0, &Op::Connect)?;
         apply(&mut conn, &mut world, t0, &Op::Open)?;

@@ -113,6 +113,20 @@ impl<R: Runtime> Client<R> {
         .await
     }
 
+    /// Waits until every channel of `channels` is confirmed, in any order.
+    pub async fn all_subscribed(&mut self, channels: &[&str]) {
+        let confirmed = |seen: &[Event], channel: &str| {
+            seen.iter().any(
+                |e| matches!(e, Event::SubscriptionSucceeded { channel: c, .. } if c.as_str() == channel),
+            )
+        };
+        for channel in channels {
+            if !confirmed(self.seen(), channel) {
+                self.subscription_succeeded(channel).await;
+            }
+        }
+    }
+
     /// Waits for the next subscription error.
     pub async fn subscription_error(&mut self) -> Failure {
         self.subscription_error_within(WAIT).await

@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
-use tbi_driver::{Runtime, SocketConfig};
+use futures::StreamExt;
+use futures::channel::{mpsc, oneshot};
+use tbi_driver::{Runtime, SocketConfig, TokenFuture};
 use tbi_proto::replay::{Action, Fixture, event_matches};
 
-use crate::client::{Client, WAIT};
+use crate::client::{Client, WAIT, within};
 use crate::replay_server::ReplayServer;
 
 /// The fixtures directory of the repository.
@@ -22,7 +24,7 @@ pub fn load(name: &str) -> Fixture {
 
 /// The fixtures that replay over real sockets: all but the two whose client output comes
 /// from the 120 s heartbeat timer (the core replays those with fake time).
-pub const REAL_TIME_FIXTURES: [&str; 10] = [
+pub const REAL_TIME_FIXTURES: [&str; 11] = [
     "public-subscribe",
     "private-auth",
     "presence",
@@ -33,6 +35,7 @@ pub const REAL_TIME_FIXTURES: [&str; 10] = [
     "refused-4001",
     "auth-failure",
     "consultation-flow",
+    "token-refresh",
 ];
 
 /// Plays `fixtures/{name}.jsonl` to a real socket on runtime `R`, performing the
@@ -43,10 +46,25 @@ pub async fn replay<R: Runtime>(name: &str) {
     let mut settings = fixture.config.clone();
     settings.url = server.ws_url();
     let core = settings.to_config().expect("fixture config");
-    let builder = SocketConfig::from_core(&core)
+    let mut builder = SocketConfig::from_core(&core)
         .auth_endpoint(server.auth_url())
-        .user_auth_endpoint(server.user_auth_url());
+        .user_auth_endpoint(server.user_auth_url())
+        .auth_token_param("access-token");
+    // The token provider's part is the fixture's: each call waits for its answer there.
+    let (calls, mut provider_calls) = mpsc::unbounded::<oneshot::Sender<Result<String, String>>>();
+    if fixture.config.refresh_credentials {
+        builder = builder.token_provider(move || -> TokenFuture {
+            let (answer, answered) = oneshot::channel();
+            let _ = calls.unbounded_send(answer);
+            Box::pin(async move {
+                answered
+                    .await
+                    .unwrap_or_else(|_| Err("the test ended".into()))
+            })
+        });
+    }
     let mut client = Client::<R>::new(builder.build().expect("fixture config"));
+    let mut refreshing = None;
 
     while let Some(step) = server.next_step().await {
         let result = match &step.action {
@@ -87,6 +105,29 @@ pub async fn replay<R: Runtime>(name: &str) {
                     .await;
                 Ok(())
             }
+            Action::CredentialsUpdated => client
+                .socket
+                .update_token("token-from-the-app")
+                .await
+                .map_err(|e| e.to_string()),
+            Action::RefreshRequest => match within::<R, _>(WAIT, provider_calls.next()).await {
+                Some(Some(answer)) => {
+                    refreshing = Some(answer);
+                    Ok(())
+                }
+                _ => Err("the token provider was not called".to_owned()),
+            },
+            Action::RefreshResponse(result) => match refreshing.take() {
+                Some(answer) => {
+                    let token = result
+                        .clone()
+                        .map(|()| "token-from-the-provider".to_owned());
+                    answer
+                        .send(token)
+                        .map_err(|_| "the socket stopped waiting for the token".to_owned())
+                }
+                None => Err("refresh_response without a refresh_request".to_owned()),
+            },
             other => Err(format!("not an application step: {other:?}")),
         };
         let failed = result.as_ref().err().cloned();

@@ -32,6 +32,8 @@ macro_rules! real_server_tests {
                 reinit_keeps_subscriptions_and_handlers,
                 slow_auth_endpoint,
                 tls_end_to_end,
+                token_expires_while_waiting,
+                token_provider_refreshes_once,
             );
 
             #[$test]
@@ -66,6 +68,7 @@ macro_rules! fixture_replay_tests {
             refused_4001 => "refused-4001",
             auth_failure => "auth-failure",
             consultation_flow => "consultation-flow",
+            token_refresh => "token-refresh",
         );
 
         #[test]
@@ -73,6 +76,7 @@ macro_rules! fixture_replay_tests {
             let tested = [
                 "public-subscribe", "private-auth", "presence", "encrypted-rekey", "reconnect-4200",
                 "reconnect-4100", "reconnect-1006", "refused-4001", "auth-failure", "consultation-flow",
+                "token-refresh",
             ];
             assert_eq!(tested, $crate::fixture_replay::REAL_TIME_FIXTURES);
         }

@@ -24,6 +24,9 @@ pub enum SubscriptionStatus {
     /// Failed (see the `SubscriptionError` event); retried after the next reconnect or on
     /// the next `subscribe`.
     Failed,
+    /// The auth endpoint refused the credentials (see the `AuthRejected` event): kept, and
+    /// authorized again once new credentials arrive.
+    AwaitingCredentials,
 }
 
 /// A read-only view of one channel, from [`Connection::channels`](crate::Connection::channels).
@@ -49,6 +52,8 @@ pub(crate) enum Phase {
     },
     Subscribed,
     Failed,
+    /// Refused by the auth endpoint; authorized again when the credentials change.
+    AwaitingCredentials,
 }
 
 /// An encrypted event held while a fresh key is fetched.
@@ -97,6 +102,7 @@ impl Entry {
             Phase::Pending { .. } => SubscriptionStatus::Pending,
             Phase::Subscribed => SubscriptionStatus::Subscribed,
             Phase::Failed => SubscriptionStatus::Failed,
+            Phase::AwaitingCredentials => SubscriptionStatus::AwaitingCredentials,
         }
     }
 

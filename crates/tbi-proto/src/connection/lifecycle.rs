@@ -92,8 +92,12 @@ impl Connection {
         let same_server =
             config.key() == self.config.key() && config.endpoint() == self.config.endpoint();
         self.backoff = crate::backoff::Backoff::new(config.reconnect().clone());
+        self.refresher
+            .configure(config.refresh_credentials(), config.auth_timeout());
         self.config = config;
         if same_server {
+            // The auth settings may be new: channels refused with the old ones try again.
+            self.credentials_updated(now);
             return;
         }
         self.force_tls = false;
@@ -109,6 +113,8 @@ impl Connection {
                 self.start_attempt(now);
             }
         }
+        // Not live now: refused channels are made on the new connection.
+        self.credentials_updated(now);
     }
 
     pub(super) fn start_attempt(&mut self, now: Instant) {

@@ -1,6 +1,7 @@
 //! The connection: one struct holding every protocol decision of a Pusher client.
 
 mod client_events;
+mod credentials;
 mod encrypted;
 mod frames;
 mod lifecycle;
@@ -16,6 +17,7 @@ use crate::channel::table::Table;
 use crate::channel::{ChannelInfo, ChannelName};
 use crate::client_event::RateLimiter;
 use crate::config::Config;
+use crate::credentials::Refresher;
 use crate::event::{ErrorEvent, ErrorKind, Event};
 use crate::heartbeat::Heartbeat;
 use crate::output::Output;
@@ -116,6 +118,7 @@ pub struct Connection {
     next_auth_id: u64,
     next_request_order: u64,
     signin: Signin,
+    refresher: Refresher,
     limiter: RateLimiter,
     out: VecDeque<Output>,
 }
@@ -163,6 +166,11 @@ impl Connection {
     /// [`connect`](Self::connect); subscriptions made before are kept and applied.
     pub fn new(config: Config) -> Self {
         let backoff = Backoff::new(config.reconnect().clone());
+        let refresher = Refresher::new(
+            config.refresh_credentials(),
+            config.auth_timeout(),
+            config.reconnect().jitter_seed,
+        );
         Self {
             config,
             force_tls: false,
@@ -175,6 +183,7 @@ impl Connection {
             next_auth_id: 0,
             next_request_order: 0,
             signin: Signin::default(),
+            refresher,
             limiter: RateLimiter::default(),
             out: VecDeque::new(),
         }
@@ -249,10 +258,10 @@ impl Connection {
         // Requests get `now + auth_timeout` in id order, so the first has the earliest
         // deadline as long as time does not run backwards.
         let auth = self.auth.values().next().map(|p| p.deadline);
-        match (socket, auth) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [socket, auth, self.refresh_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     // ----- inputs -----
@@ -312,6 +321,7 @@ impl Connection {
     /// Time has reached [`poll_timeout`](Self::poll_timeout). Safe to call early or late.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.expire_auth(now);
+        self.check_refresh(now);
         match &mut self.socket {
             Socket::None => {
                 if self.retry_at.is_some_and(|at| at <= now) {

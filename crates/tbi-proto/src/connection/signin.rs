@@ -36,6 +36,8 @@ enum Phase {
     SignedIn {
         user_id: String,
     },
+    /// The auth endpoint refused the credentials; tried again when they change.
+    AwaitingCredentials,
 }
 
 impl Signin {
@@ -61,13 +63,14 @@ impl Connection {
     /// [`ErrorKind::SigninFailed`].
     pub fn signin(&mut self, now: Instant) {
         self.signin.wanted = true;
-        if matches!(self.signin.phase, Phase::Idle) {
+        if matches!(self.signin.phase, Phase::Idle | Phase::AwaitingCredentials) {
+            self.signin.phase = Phase::Idle;
             self.signin_on_connected(now);
         }
     }
 
     pub(super) fn signin_on_connected(&mut self, now: Instant) {
-        if !self.signin.wanted {
+        if !self.signin.wanted || !matches!(self.signin.phase, Phase::Idle) {
             return;
         }
         if let Some(id) = self.request_auth(now, AuthPurpose::User) {
@@ -76,7 +79,22 @@ impl Connection {
     }
 
     pub(super) fn signin_on_connection_lost(&mut self) {
-        self.signin.phase = Phase::Idle;
+        if !matches!(self.signin.phase, Phase::AwaitingCredentials) {
+            self.signin.phase = Phase::Idle;
+        }
+    }
+
+    /// Whether the sign-in waits for new credentials.
+    pub(super) fn signin_awaits_credentials(&self) -> bool {
+        matches!(self.signin.phase, Phase::AwaitingCredentials)
+    }
+
+    /// New credentials: a refused sign-in is tried again (now, or once connected).
+    pub(super) fn signin_credentials_updated(&mut self, now: Instant) {
+        if self.signin_awaits_credentials() {
+            self.signin.phase = Phase::Idle;
+            self.signin_on_connected(now);
+        }
     }
 
     /// The order of the `pusher:signin` frame awaiting its answer.
@@ -89,6 +107,7 @@ impl Connection {
 
     pub(super) fn on_user_auth(
         &mut self,
+        now: Instant,
         id: AuthRequestId,
         answer: Result<AuthResponse, AuthFailure>,
     ) {
@@ -97,6 +116,12 @@ impl Connection {
         }
         let answer = match answer {
             Ok(answer) => answer,
+            Err(failure) if self.refuses_credentials(failure.status) => {
+                self.signin.phase = Phase::AwaitingCredentials;
+                let status = failure.status.unwrap_or_default();
+                let message = format!("user authentication was refused: {}", failure.message);
+                return self.credentials_refused(now, None, status, message);
+            }
             Err(failure) => {
                 self.signin.phase = Phase::Idle;
                 let code = failure.status.map(i32::from);
@@ -107,6 +132,7 @@ impl Connection {
                 );
             }
         };
+        self.credentials_accepted();
         let Some(user_data) = answer.user_data.filter(|d| !d.is_empty()) else {
             self.signin.phase = Phase::Idle;
             return self.error(

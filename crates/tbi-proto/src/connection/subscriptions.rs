@@ -47,7 +47,7 @@ impl Connection {
                 // Unsubscribed while pending, subscribed again before the confirmation:
                 // keep the pending subscription.
                 entry.cancelled = false;
-            } else if entry.phase == Phase::Failed {
+            } else if matches!(entry.phase, Phase::Failed | Phase::AwaitingCredentials) {
                 entry.phase = Phase::Waiting;
                 if self.live().is_some() {
                     self.start_subscription(now, &name);
@@ -138,17 +138,21 @@ impl Connection {
         match pending.purpose {
             AuthPurpose::Subscribe(name) => self.on_channel_auth(now, &name, id, answer),
             AuthPurpose::Rekey(name) => self.on_rekey_auth(&name, id, answer),
-            AuthPurpose::User => self.on_user_auth(id, answer),
+            AuthPurpose::User => self.on_user_auth(now, id, answer),
         }
     }
 
-    /// Makes every channel of the table again, after `connection_established`.
+    /// Makes every channel of the table again, after `connection_established`, except those
+    /// waiting for new credentials (the old ones were refused).
     pub(super) fn resubscribe_all(&mut self, now: Instant) {
         for name in self.channels.names_in_order() {
             if name.kind() == ChannelKind::ServerToUser {
                 continue;
             }
             if let Some(entry) = self.channels.get_mut(&name) {
+                if entry.phase == Phase::AwaitingCredentials {
+                    continue;
+                }
                 entry.phase = Phase::Waiting;
             }
             self.start_subscription(now, &name);
@@ -184,7 +188,7 @@ impl Connection {
 
     fn on_channel_auth(
         &mut self,
-        _now: Instant,
+        now: Instant,
         name: &ChannelName,
         id: AuthRequestId,
         answer: Result<AuthResponse, AuthFailure>,
@@ -197,6 +201,9 @@ impl Connection {
         }
         let answer = match answer {
             Ok(answer) => answer,
+            Err(failure) if self.refuses_credentials(failure.status) => {
+                return self.await_credentials(now, name, failure);
+            }
             Err(failure) => {
                 return self.fail_subscription(
                     name,
@@ -207,6 +214,7 @@ impl Connection {
             }
         };
         let status = answer.status;
+        self.credentials_accepted();
         match validate(name, answer) {
             Ok(authorized) => {
                 if let Some(entry) = self.channels.get_mut(name) {
@@ -264,6 +272,25 @@ impl Connection {
             message,
             status,
         });
+    }
+
+    /// The auth endpoint refused the credentials: the channel waits for new ones.
+    fn await_credentials(&mut self, now: Instant, name: &ChannelName, failure: AuthFailure) {
+        let Some(entry) = self.channels.get_mut(name) else {
+            return;
+        };
+        if entry.cancelled {
+            self.channels.remove(name);
+            return;
+        }
+        entry.phase = Phase::AwaitingCredentials;
+        entry.key = None;
+        if let Some(presence) = &mut entry.presence {
+            presence.reset();
+        }
+        let status = failure.status.unwrap_or_default();
+        let message = format!("authorizing {name} was refused: {}", failure.message);
+        self.credentials_refused(now, Some(name.clone()), status, message);
     }
 
     /// A rejection from the server, already matched to this channel.
@@ -452,7 +479,7 @@ impl Connection {
             if entry.phase == Phase::Subscribed {
                 entry.lost_at = Some(now);
             }
-            if entry.phase != Phase::Failed {
+            if !matches!(entry.phase, Phase::Failed | Phase::AwaitingCredentials) {
                 entry.phase = Phase::Waiting;
             }
             entry.count = None;

@@ -44,6 +44,9 @@ impl fmt::Debug for SocketParams {
 }
 
 impl SocketParams {
+    /// The query parameter of the auth endpoint that carries the user's API token.
+    pub const TOKEN_PARAM: &'static str = "access-token";
+
     /// What the SDKs synthesize: cluster `eu` and the auth endpoint
     /// `{api_base}/v1/auth/pusher?access-token={token}` (the token URL-encoded, which the
     /// React Native SDK forgets).
@@ -61,8 +64,9 @@ impl SocketParams {
             api_key: Some(app_key.to_owned()),
             cluster: Some("eu".to_owned()),
             auth_endpoint: Some(format!(
-                "{}/v1/auth/pusher?access-token={token}",
-                api_base.trim_end_matches('/')
+                "{}/v1/auth/pusher?{}={token}",
+                api_base.trim_end_matches('/'),
+                Self::TOKEN_PARAM
             )),
         }
     }

@@ -54,6 +54,10 @@ pub struct FixtureConfig {
     /// Jitter seed (default 0).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Ask for fresh credentials when the auth endpoint refuses them (default off): the
+    /// application has a token provider.
+    #[serde(default)]
+    pub refresh_credentials: bool,
 }
 
 impl FixtureConfig {
@@ -75,6 +79,7 @@ impl FixtureConfig {
         }
         let defaults = ReconnectPolicy::default();
         builder
+            .refresh_credentials(self.refresh_credentials)
             .reconnect(ReconnectPolicy {
                 initial_delay: self.reconnect_initial_ms.map_or(defaults.initial_delay, ms),
                 max_delay: self.reconnect_max_ms.map_or(defaults.max_delay, ms),
@@ -172,6 +177,13 @@ pub enum Action {
     /// [`Event`](crate::Event)'s JSON form). Events in between that match no step are
     /// allowed.
     Event(Value),
+    /// The application put new credentials in place (`credentials_updated`).
+    CredentialsUpdated,
+    /// The client asks the application's token provider for fresh credentials.
+    RefreshRequest,
+    /// The token provider answers the pending refresh: `Ok` once the credentials are in
+    /// place, or why it failed.
+    RefreshResponse(Result<(), String>),
 }
 
 impl Action {
@@ -183,6 +195,25 @@ impl Action {
                 | Self::ClientText(_)
                 | Self::ClientClose { .. }
                 | Self::AuthRequest { .. }
+                | Self::RefreshRequest
+        )
+    }
+
+    /// Whether this step is the application's to perform or check: a command, an event
+    /// expectation, or the token provider's part.
+    pub fn is_application_step(&self) -> bool {
+        matches!(
+            self,
+            Self::Connect
+                | Self::Disconnect
+                | Self::Subscribe(_)
+                | Self::Unsubscribe(_)
+                | Self::Trigger { .. }
+                | Self::Signin
+                | Self::Event(_)
+                | Self::CredentialsUpdated
+                | Self::RefreshRequest
+                | Self::RefreshResponse(_)
         )
     }
 }
@@ -250,6 +281,21 @@ fn parse_action(line: usize, kind: &str, value: Value) -> Result<Action, Fixture
         "connect" => Action::Connect,
         "disconnect" => Action::Disconnect,
         "signin" => Action::Signin,
+        "credentials_updated" => Action::CredentialsUpdated,
+        "refresh_request" => Action::RefreshRequest,
+        "refresh_response" => {
+            let spec = object(line, value, kind)?;
+            match (spec.get("ok"), spec.get("error")) {
+                (Some(Value::Bool(true)), None) => Action::RefreshResponse(Ok(())),
+                (None, Some(Value::String(error))) => Action::RefreshResponse(Err(error.clone())),
+                _ => {
+                    return Err(err(
+                        line,
+                        "refresh_response takes {\"ok\": true} or {\"error\": REASON}",
+                    ));
+                }
+            }
+        }
         "server_open" => Action::ServerOpen,
         "subscribe" => Action::Subscribe(string(line, value, kind)?),
         "unsubscribe" => Action::Unsubscribe(string(line, value, kind)?),

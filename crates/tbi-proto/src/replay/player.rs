@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::fixture::{Action, AuthSubject, Fixture, Step};
 use crate::auth::{AuthRequest, AuthRequestId, AuthResponse, AuthTarget};
 use crate::connection::Connection;
+use crate::credentials::RefreshId;
 use crate::event::Event;
 use crate::output::Output;
 
@@ -102,6 +103,12 @@ pub enum ReplayError {
         /// The subject.
         subject: AuthSubject,
     },
+    /// A `refresh_response` without a matched `refresh_request`.
+    #[error("line {line}: refresh_response, but the client has no matched refresh_request")]
+    NoRefreshRequest {
+        /// Fixture line.
+        line: usize,
+    },
     /// The client produced an output the recording does not have.
     #[error("after the last step, the client also did: {output} (at {at:?})")]
     Unexpected {
@@ -119,6 +126,7 @@ enum WireOutput {
     Text(String),
     Close(u16),
     Authorize(AuthRequest),
+    Refresh(RefreshId),
 }
 
 impl WireOutput {
@@ -127,6 +135,7 @@ impl WireOutput {
             Self::Open(url) => format!("open {url}"),
             Self::Text(text) => format!("send {text}"),
             Self::Close(code) => format!("close with {code}"),
+            Self::Refresh(_) => "ask for fresh credentials".into(),
             Self::Authorize(r) => match &r.target {
                 AuthTarget::Channel(c) => {
                     format!("ask to authorize {c} for socket {}", r.socket_id)
@@ -203,6 +212,8 @@ struct Player<'f> {
     all_events: Vec<TimedEvent>,
     /// Auth requests matched by an `auth_request` step and not answered yet.
     awaiting_answer: HashMap<AuthSubject, VecDeque<AuthRequestId>>,
+    /// Refreshes matched by a `refresh_request` step and not answered yet.
+    awaiting_refresh: VecDeque<RefreshId>,
     checked: usize,
 }
 
@@ -249,6 +260,7 @@ impl Fixture {
             events: VecDeque::new(),
             all_events: Vec::new(),
             awaiting_answer: HashMap::new(),
+            awaiting_refresh: VecDeque::new(),
             checked: 0,
         };
         for step in &self.steps {
@@ -281,6 +293,7 @@ impl Player<'_> {
                 Output::SendText(text) => WireOutput::Text(text.into_string()),
                 Output::Close { code, .. } => WireOutput::Close(code),
                 Output::Authorize(request) => WireOutput::Authorize(request),
+                Output::RefreshCredentials(id) => WireOutput::Refresh(id),
                 Output::Event(event) => {
                     let timed = TimedEvent { at, event };
                     self.all_events.push(timed.clone());
@@ -355,10 +368,19 @@ impl Player<'_> {
                 self.drain();
                 return self.expect_event(step, expected);
             }
+            Action::CredentialsUpdated => self.conn.credentials_updated(now),
+            Action::RefreshResponse(answer) => {
+                let id = self
+                    .awaiting_refresh
+                    .pop_front()
+                    .ok_or(ReplayError::NoRefreshRequest { line })?;
+                self.conn.handle_credentials(now, id, answer.clone());
+            }
             Action::ClientOpen { .. }
             | Action::ClientText(_)
             | Action::ClientClose { .. }
-            | Action::AuthRequest { .. } => {
+            | Action::AuthRequest { .. }
+            | Action::RefreshRequest => {
                 self.drain();
                 return self.expect_output(step);
             }
@@ -384,6 +406,7 @@ impl Player<'_> {
             (Action::ClientClose { code }, WireOutput::Close(actual)) => {
                 code.is_none_or(|c| c == *actual)
             }
+            (Action::RefreshRequest, WireOutput::Refresh(_)) => true,
             (Action::AuthRequest { subject, socket_id }, WireOutput::Authorize(request)) => {
                 let same_subject = match (subject, &request.target) {
                     (AuthSubject::Channel(c), AuthTarget::Channel(a)) => c == a.as_str(),
@@ -410,13 +433,17 @@ impl Player<'_> {
                 tolerance: self.fixture.tolerance,
             });
         }
-        if let (Action::AuthRequest { subject, .. }, WireOutput::Authorize(request)) =
-            (&step.action, output)
-        {
-            self.awaiting_answer
-                .entry(subject.clone())
-                .or_default()
-                .push_back(request.id);
+        match (&step.action, output) {
+            (Action::AuthRequest { subject, .. }, WireOutput::Authorize(request)) => {
+                self.awaiting_answer
+                    .entry(subject.clone())
+                    .or_default()
+                    .push_back(request.id);
+            }
+            (Action::RefreshRequest, WireOutput::Refresh(id)) => {
+                self.awaiting_refresh.push_back(id);
+            }
+            _ => {}
         }
         self.checked += 1;
         Ok(())
@@ -454,6 +481,7 @@ fn describe_expectation(action: &Action) -> String {
         Action::ClientClose { code: Some(code) } => format!("close with {code}"),
         Action::ClientClose { code: None } => "close the socket".into(),
         Action::AuthRequest { subject, .. } => format!("ask to authorize {subject:?}"),
+        Action::RefreshRequest => "ask for fresh credentials".into(),
         other => format!("{other:?}"),
     }
 }

@@ -51,16 +51,19 @@ fn http_failure_is_a_subscription_error_with_the_status() {
     h.establish("1.1");
     h.conn.subscribe(h.now, "private-a").unwrap();
     let request = h.auths().remove(0);
-    h.answer(&request, AuthResponse::from_http(403, b"Forbidden"));
+    h.answer(
+        &request,
+        AuthResponse::from_http(500, b"Internal Server Error"),
+    );
     let errors = subscription_errors(&h.events());
     assert_eq!(errors.len(), 1);
     let (channel, kind, message, status) = &errors[0];
     assert_eq!(
         (channel.as_str(), *kind, *status),
-        ("private-a", SubscriptionErrorKind::Authorization, Some(403))
+        ("private-a", SubscriptionErrorKind::Authorization, Some(500))
     );
     assert!(
-        message.contains("private-a") && message.contains("403"),
+        message.contains("private-a") && message.contains("500"),
         "{message}"
     );
     assert_eq!(

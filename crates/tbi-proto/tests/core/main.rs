@@ -8,6 +8,7 @@ mod auth;
 mod client_events;
 mod close_codes;
 mod config;
+mod credentials;
 mod encrypted;
 mod events;
 mod frames;

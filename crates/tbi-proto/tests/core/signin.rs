@@ -139,14 +139,11 @@ fn user_auth_failure_is_a_signin_error() {
     h.establish("1.1");
     h.conn.signin(h.now);
     let request = h.auths().remove(0);
-    h.answer(
-        &request,
-        tbi_proto::AuthResponse::from_http(401, b"expired"),
-    );
+    h.answer(&request, tbi_proto::AuthResponse::from_http(500, b"broken"));
     let events = h.events();
     assert_eq!(
         (errors(&events)[0].kind, errors(&events)[0].code),
-        (ErrorKind::SigninFailed, Some(401))
+        (ErrorKind::SigninFailed, Some(500))
     );
     h.conn.signin(h.now);
     assert_eq!(h.auths().len(), 1, "signin can be retried");

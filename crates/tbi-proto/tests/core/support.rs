@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tbi_proto::backend::AuthSigner;
 use tbi_proto::{
     AuthFailure, AuthRequest, AuthResponse, Config, ConfigBuilder, Connection, ConnectionState,
-    Event, Output,
+    Event, Output, RefreshId,
 };
 
 pub const KEY: &str = "app-key";
@@ -35,6 +35,7 @@ pub struct Log {
     pub sent: Vec<Value>,
     pub closes: Vec<u16>,
     pub auths: Vec<AuthRequest>,
+    pub refreshes: Vec<RefreshId>,
     pub events: Vec<Event>,
     /// Every output in order, as a short tag (`open`, `send:pusher:subscribe`, `close`,
     /// `auth`, `event:state`…), for order checks.
@@ -92,6 +93,10 @@ impl Harness {
                     self.log.order.push("auth".into());
                     self.log.auths.push(request);
                 }
+                Output::RefreshCredentials(id) => {
+                    self.log.order.push("refresh".into());
+                    self.log.refreshes.push(id);
+                }
                 Output::Event(event) => {
                     let tag = serde_json::to_value(&event).expect("events serialize")["type"]
                         .as_str()
@@ -123,6 +128,11 @@ impl Harness {
     pub fn auths(&mut self) -> Vec<AuthRequest> {
         self.drain();
         std::mem::take(&mut self.log.auths)
+    }
+
+    pub fn refreshes(&mut self) -> Vec<RefreshId> {
+        self.drain();
+        std::mem::take(&mut self.log.refreshes)
     }
 
     /// Jumps to the next deadline and fires it; returns how far time moved.

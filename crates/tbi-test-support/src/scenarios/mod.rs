@@ -12,7 +12,11 @@ use crate::client::{Client, config, unique};
 use crate::publish::{publish, publish_encrypted};
 use crate::servers::{Server, ServerKind};
 
-async fn publish_on(server: &Server, channel: &str, event: &str, data: &str) {
+mod credentials;
+
+pub use credentials::{token_expires_while_waiting, token_provider_refreshes_once};
+
+pub(crate) async fn publish_on(server: &Server, channel: &str, event: &str, data: &str) {
     let (url, channel, event, data) = (
         server.http_url(),
         channel.to_owned(),
@@ -293,13 +297,16 @@ pub async fn signin_and_user_event<R: Runtime>(server: &Server) {
     client.socket.shutdown().await;
 }
 
-/// The auth endpoint refuses (403): a subscription error with the status; the connection
-/// and other channels carry on.
+/// The auth endpoint refuses (403): the channel waits for new credentials, with the
+/// status; a broken endpoint (500) is a subscription error; the connection and other
+/// channels carry on.
 pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
     let auth = AuthEndpoint::start();
     let refused = unique("private-refused-");
+    let broken = unique("private-broken-");
     let fine = unique("private-fine-");
     auth.deny(&refused, 403);
+    auth.deny(&broken, 500);
     let mut client = Client::<R>::new(
         config(&server.ws_url(), Some(&auth), "u")
             .build()
@@ -307,11 +314,33 @@ pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
     );
     client.connect().await;
     client.socket.subscribe(&refused).await.expect("valid");
+    match client
+        .expect("auth rejected", |e| matches!(e, Event::AuthRejected { .. }))
+        .await
+    {
+        Event::AuthRejected {
+            channel, status, ..
+        } => {
+            assert_eq!(channel.as_ref().map(|c| c.as_str()), Some(refused.as_str()));
+            assert_eq!(status, 403);
+        }
+        _ => unreachable!(),
+    }
+    assert_eq!(
+        client
+            .socket
+            .channel(&refused)
+            .await
+            .expect("running")
+            .map(|c| c.status),
+        Some(tbi_proto::SubscriptionStatus::AwaitingCredentials)
+    );
+    client.socket.subscribe(&broken).await.expect("valid");
     let failure = client.subscription_error().await;
-    assert_eq!(failure.channel, refused);
+    assert_eq!(failure.channel, broken);
     assert_eq!(
         (failure.kind, failure.status),
-        (SubscriptionErrorKind::Authorization, Some(403))
+        (SubscriptionErrorKind::Authorization, Some(500))
     );
     client.subscribed(&fine).await;
     assert_eq!(client.socket.state(), ConnectionState::Connected);
@@ -522,7 +551,10 @@ pub async fn resubscribe_after_restart<R: Runtime>(kind: ServerKind) {
 }
 
 /// Waits until `log` holds every entry of `expected` (in any order), or panics with it.
-async fn wait_for_log<R: Runtime>(log: &std::sync::Mutex<Vec<String>>, expected: &[String]) {
+pub(crate) async fn wait_for_log<R: Runtime>(
+    log: &std::sync::Mutex<Vec<String>>,
+    expected: &[String],
+) {
     let done = || {
         let log = log.lock().expect("log");
         expected.iter().all(|e| log.contains(e))

@@ -1,0 +1,235 @@
+//! Tokens that expire while the patient waits (issue 5), against a real server and a
+//! loopback auth endpoint whose accepted token changes during the test.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tbi_driver::{Runtime, TokenFuture};
+use tbi_proto::{Event, SubscriptionErrorKind, SubscriptionStatus};
+
+use super::{publish_on, wait_for_log};
+use crate::auth_endpoint::AuthEndpoint;
+use crate::client::{Client, config, unique};
+use crate::servers::Server;
+
+fn with_token(url: &str, token: &str) -> String {
+    format!("{url}?access-token={token}")
+}
+
+/// The endpoint starts refusing the token: a new channel (and the sign-in) wait with an
+/// `AuthRejected`; `update_token` authorizes them again, once, on the same connection;
+/// the channel subscribed before is left alone.
+pub async fn token_expires_while_waiting<R: Runtime>(server: &Server) {
+    let auth = AuthEndpoint::start();
+    auth.require_token(Some("t1"));
+    let before = unique("private-before-");
+    let after = unique("private-after-");
+    let mut client = Client::<R>::new(
+        config(&server.ws_url(), None, "u")
+            .auth_endpoint(with_token(&auth.url(), "t1"))
+            .user_auth_endpoint(with_token(&auth.user_url(), "t1"))
+            .auth_token_param("access-token")
+            .build()
+            .expect("config"),
+    );
+    let log = Arc::new(Mutex::new(Vec::new()));
+    {
+        let (l1, l2) = (log.clone(), log.clone());
+        client
+            .socket
+            .on_auth_rejected(move |channel, _, status| {
+                let channel = channel.map_or("user".to_owned(), |c| c.to_string());
+                l1.lock()
+                    .expect("log")
+                    .push(format!("rejected {channel} {status}"));
+            })
+            .on_subscription_error(move |channel, _, failure| {
+                l2.lock().expect("log").push(format!(
+                    "error {channel} {:?} {:?}",
+                    failure.kind, failure.status
+                ));
+            });
+    }
+    client.connect().await;
+    client.subscribed(&before).await;
+    let socket_id = client.socket.socket_id().await.expect("running");
+
+    // The API token expires.
+    auth.require_token(Some("t2"));
+    client.socket.subscribe(&after).await.expect("valid");
+    client.socket.signin().await.expect("signin");
+    let mut refused = Vec::new();
+    while refused.len() < 2 {
+        match client
+            .expect("auth rejected", |e| matches!(e, Event::AuthRejected { .. }))
+            .await
+        {
+            Event::AuthRejected {
+                channel, status, ..
+            } => {
+                assert_eq!(status, 401);
+                refused.push(channel.map(|c| c.to_string()));
+            }
+            _ => unreachable!(),
+        }
+    }
+    refused.sort();
+    assert_eq!(refused, [None, Some(after.clone())]);
+    let status = |client: &Client<R>, channel: String| {
+        let socket = client.socket.clone();
+        async move {
+            socket
+                .channel(&channel)
+                .await
+                .expect("running")
+                .map(|c| c.status)
+        }
+    };
+    assert_eq!(
+        status(&client, after.clone()).await,
+        Some(SubscriptionStatus::AwaitingCredentials)
+    );
+
+    wait_for_log::<R>(
+        &log,
+        &[
+            format!("rejected {after} 401"),
+            "rejected user 401".to_owned(),
+            format!("error {after} CredentialsRejected Some(401)"),
+        ],
+    )
+    .await;
+    client
+        .socket
+        .update_token("t2")
+        .await
+        .expect("a token placement");
+    client.all_subscribed(&[&after]).await;
+    // The sign-in may have been confirmed first.
+    if !client
+        .seen()
+        .iter()
+        .any(|e| matches!(e, Event::SignedIn { .. }))
+    {
+        client
+            .expect("signed in", |e| matches!(e, Event::SignedIn { .. }))
+            .await;
+    }
+    assert_eq!(
+        client.socket.socket_id().await.expect("running"),
+        socket_id,
+        "no reconnect"
+    );
+    let calls = auth.calls();
+    let for_channel = |name: &str| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| c.channel == name)
+            .map(|c| {
+                c.query
+                    .iter()
+                    .find(|(k, _)| k == "access-token")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(
+        for_channel(&before),
+        ["t1"],
+        "the subscribed channel is left alone"
+    );
+    assert_eq!(for_channel(&after), ["t1", "t2"], "once with the new token");
+    let user_calls: Vec<_> = calls
+        .iter()
+        .filter(|c| c.path.ends_with("/user-auth"))
+        .collect();
+    assert_eq!(user_calls.len(), 2);
+    assert!(
+        user_calls
+            .iter()
+            .all(|c| c.socket_id == socket_id.clone().unwrap_or_default())
+    );
+
+    publish_on(server, &before, "call-status", r#"{"status":"accepted"}"#).await;
+    assert_eq!(
+        client.message(&before, "call-status").await,
+        r#"{"status":"accepted"}"#
+    );
+    publish_on(server, &after, "call-status", r#"{"status":"in_progress"}"#).await;
+    assert_eq!(
+        client.message(&after, "call-status").await,
+        r#"{"status":"in_progress"}"#
+    );
+    let resubscribed_before = client.seen().iter().filter(
+        |e| matches!(e, Event::SubscriptionSucceeded { channel, .. } if channel.as_str() == before),
+    );
+    assert_eq!(resubscribed_before.count(), 1, "subscribed once");
+    client.socket.shutdown().await;
+}
+
+/// With a token provider: both refused channels share one refresh; a failing provider is
+/// a subscription error and is asked again after a backoff; the fresh token subscribes
+/// both.
+pub async fn token_provider_refreshes_once<R: Runtime>(server: &Server) {
+    let auth = AuthEndpoint::start();
+    auth.require_token(Some("fresh"));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let provider = {
+        let calls = calls.clone();
+        move || -> TokenFuture {
+            let call = calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                if call == 0 {
+                    Err("the login service is down".to_owned())
+                } else {
+                    Ok("fresh".to_owned())
+                }
+            })
+        }
+    };
+    let (a, b) = (unique("private-a-"), unique("presence-b-"));
+    let mut client = Client::<R>::new(
+        config(&server.ws_url(), None, "u")
+            .auth_endpoint(with_token(&auth.url(), "stale"))
+            .auth_token_param("access-token")
+            .auth_param("user", "patient")
+            .token_provider(provider)
+            .build()
+            .expect("config"),
+    );
+    client.socket.subscribe(&a).await.expect("valid");
+    client.socket.subscribe(&b).await.expect("valid");
+    client.connect().await;
+    // The provider fails first: the channels refused by then hear about it (a channel
+    // refused while the retry is scheduled just waits for it).
+    let failure = client.subscription_error().await;
+    assert_eq!(
+        failure.kind,
+        SubscriptionErrorKind::CredentialsRefresh,
+        "{failure:?}"
+    );
+    assert!(
+        failure.message.contains("the login service is down"),
+        "{failure:?}"
+    );
+    assert!([&a, &b].contains(&&failure.channel), "{failure:?}");
+    client.all_subscribed(&[&a, &b]).await;
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "one refresh at a time, then one retry"
+    );
+    let tokens: Vec<String> = auth
+        .calls()
+        .iter()
+        .filter_map(|c| {
+            c.query
+                .iter()
+                .find(|(k, _)| k == "access-token")
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(tokens, ["stale", "stale", "fresh", "fresh"]);
+    client.socket.shutdown().await;
+}
