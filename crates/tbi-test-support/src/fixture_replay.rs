@@ -8,7 +8,7 @@ use tbi_driver::{Runtime, SocketConfig, TokenFuture};
 use tbi_proto::replay::{Action, Fixture, event_matches};
 
 use crate::client::{Client, WAIT, within};
-use crate::replay_server::ReplayServer;
+use tbi_loopback::replay::ReplayServer;
 
 /// The fixtures directory of the repository.
 pub fn fixtures_dir() -> PathBuf {
@@ -42,7 +42,7 @@ pub const REAL_TIME_FIXTURES: [&str; 11] = [
 /// application's steps and checking its events, and panics at the first difference.
 pub async fn replay<R: Runtime>(name: &str) {
     let fixture = load(name);
-    let mut server = ReplayServer::start(fixture.clone());
+    let mut server = ReplayServer::start(fixture.clone()).expect("the replay server starts");
     let mut settings = fixture.config.clone();
     settings.url = server.ws_url();
     let core = settings.to_config().expect("fixture config");

@@ -14,7 +14,6 @@ mod macros;
 pub mod ports;
 pub mod process;
 pub mod publish;
-pub mod replay_server;
 pub mod scenarios;
 pub mod servers;
 pub mod tls_proxy;

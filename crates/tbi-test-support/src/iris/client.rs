@@ -5,7 +5,7 @@ use std::time::Duration;
 use iris_proto::{Config, ConnectionState, ErrorCode, Event, Notification, NotificationType};
 use tbi_driver::{IrisConfig, IrisConnection, Runtime};
 
-use crate::iris::server::IrisServer;
+use crate::iris::IrisServer;
 use crate::iris::stanzas::ROUTING_ID;
 use crate::watch::EventWatch;
 

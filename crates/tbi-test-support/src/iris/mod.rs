@@ -1,11 +1,9 @@
-//! The Iris side of the test support: a scriptable loopback Iris server (event manager and
-//! XMPP WebSocket endpoint), its stanzas, a client under test, and the scenarios every
-//! adapter runs.
+//! The Iris side of the test support: the loopback Iris server (from `tbi-loopback`), waits
+//! on what it recorded, a client under test, and the scenarios every adapter runs.
 
 pub mod client;
 pub mod scenarios;
-pub mod server;
-pub mod stanzas;
-mod xmpp;
+mod wait;
 
-pub use server::{EvmCall, EvmMode, IrisServer, Recorded, SocketLog, Upgrade};
+pub use tbi_loopback::iris::{EvmCall, EvmMode, IrisServer, Recorded, SocketLog, Upgrade, stanzas};
+pub use wait::ServerWait;

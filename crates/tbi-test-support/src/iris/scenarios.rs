@@ -13,8 +13,8 @@ use iris_proto::{
 use tbi_driver::{IrisConfig, IrisError, Runtime};
 
 use crate::iris::client::{IrisClient, fast_config};
-use crate::iris::server::{EvmMode, IrisServer};
 use crate::iris::stanzas::{self, ROUTING_ID, RTC_SERVER};
+use crate::iris::{EvmMode, IrisServer, ServerWait};
 use crate::watch::pause;
 
 const TOKEN: &str = "iris-token-1";
@@ -27,7 +27,7 @@ fn is_disconnected(e: &Event) -> bool {
 /// Connect: the event-manager request (path, bearer token, trace id), the upgrade (token,
 /// subprotocol), the handshake checked literally, the bound JID, the TURN servers.
 pub async fn connect<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     assert!(!client.iris.is_connection_alive());
     assert_eq!(client.connect(&server, TOKEN).await, JID);
@@ -89,7 +89,7 @@ pub async fn connect<R: Runtime>() {
 /// Without `<session/>` in the features, no session IQ is sent; an RFC 7395 `<open/>`
 /// server is understood too.
 pub async fn stream_variants<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     server.set_offer_session(false);
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
@@ -112,7 +112,7 @@ pub async fn stream_variants<R: Runtime>() {
 /// A notification arrives typed (caller, number, room), on the stream and the handler,
 /// with `SDK_NotificationReceived`; the caller's `cancel` follows.
 pub async fn notification<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     let seen = Arc::new(Mutex::new(Vec::new()));
     {
@@ -124,7 +124,9 @@ pub async fn notification<R: Runtime>() {
         });
     }
     client.connect(&server, TOKEN).await;
-    server.push(&stanzas::notification("notify", "ROOM1", JID));
+    server
+        .push(&stanzas::notification("notify", "ROOM1", JID))
+        .expect("a live socket");
     let call = client.notification(NotificationType::Notify).await;
     assert_eq!(call.room_id.as_deref(), Some("ROOM1"));
     assert_eq!(call.caller_name(), Some("Bob"));
@@ -144,7 +146,9 @@ pub async fn notification<R: Runtime>() {
         "{:#?}",
         client.watch.seen
     );
-    server.push(&stanzas::notification("cancel", "ROOM1", JID));
+    server
+        .push(&stanzas::notification("cancel", "ROOM1", JID))
+        .expect("a live socket");
     client.notification(NotificationType::Cancel).await;
     assert_eq!(*seen.lock().expect("log"), ["ROOM1", "ROOM1"]);
     server.assert_no_violations();
@@ -154,10 +158,12 @@ pub async fn notification<R: Runtime>() {
 /// `reject_session` sends the reject IQ exactly as the reference (§6.1); a notification
 /// without `rtcserver` is refused with a typed error, and so is a reject while offline.
 pub async fn reject<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
-    server.push(&stanzas::notification("notify", "ROOM1", JID));
+    server
+        .push(&stanzas::notification("notify", "ROOM1", JID))
+        .expect("a live socket");
     let call = client.notification(NotificationType::Notify).await;
     client.iris.reject_session(&call).await.expect("rejected");
     let expected = stanzas::client_reject(1, "ROOM1", RTC_SERVER, "T-ROOM1", ROUTING_ID);
@@ -172,7 +178,9 @@ pub async fn reject<R: Runtime>() {
         )
         .await;
 
-    server.push(&stanzas::notification_without_rtc_server("ROOM2", JID));
+    server
+        .push(&stanzas::notification_without_rtc_server("ROOM2", JID))
+        .expect("a live socket");
     let bare = client.notification(NotificationType::Notify).await;
     assert_eq!(
         client.iris.reject_session(&bare).await,
@@ -190,7 +198,7 @@ pub async fn reject<R: Runtime>() {
 /// Pings without answers drop the socket after the misses and the grace; the client
 /// reconnects through the event manager with a new WebSocket token.
 pub async fn ping_timeout_reconnects<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     server.set_answer_pings(false);
     client.connect(&server, TOKEN).await;
@@ -219,11 +227,11 @@ pub async fn ping_timeout_reconnects<R: Runtime>() {
 /// while the event manager fails, and the token given to `update_token` meanwhile is the
 /// one the next request carries (the reference kept the old one).
 pub async fn server_drop_reconnects_with_new_token<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
     server.set_evm(EvmMode::ServerError);
-    server.drop_socket();
+    server.drop_socket().expect("a live socket");
     client.reconnecting().await;
     server
         .wait_for::<R>("two failed retries", |r| r.evm_calls.len() >= 3)
@@ -288,11 +296,11 @@ pub async fn server_drop_reconnects_with_new_token<R: Runtime>() {
 
 /// A 401 from the event manager while reconnecting stops at once with -116.
 pub async fn unauthorized_during_reconnect<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
     server.set_evm(EvmMode::Unauthorized);
-    server.close_socket(1001);
+    server.close_socket(1001).expect("a live socket");
     client.reconnecting().await;
     let (code, message) = client.error().await;
     assert_eq!(code, ErrorCode::InvalidToken);
@@ -311,14 +319,14 @@ pub async fn unauthorized_during_reconnect<R: Runtime>() {
 
 /// The reconnect loop gives up at its deadline with -106.
 pub async fn reconnect_deadline<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(Config {
         reconnect_deadline: Duration::from_millis(1500),
         ..fast_config()
     });
     client.connect(&server, TOKEN).await;
     server.set_evm(EvmMode::NotFound);
-    server.drop_socket();
+    server.drop_socket().expect("a live socket");
     client.reconnecting().await;
     let (code, message) = client.error().await;
     assert_eq!(code, ErrorCode::CreateConnectionFailed);
@@ -343,10 +351,12 @@ pub async fn reconnect_deadline<R: Runtime>() {
 
 /// A `disconnect` private IQ drains the socket; the client comes back on a new one.
 pub async fn disconnect_iq<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
-    server.push(&stanzas::disconnect(JID));
+    server
+        .push(&stanzas::disconnect(JID))
+        .expect("a live socket");
     client.watch.expect("a drain", is_disconnected).await;
     client.reconnecting().await;
     assert_eq!(client.connected().await, "a1b2c3@example.com/res2");
@@ -365,7 +375,7 @@ pub async fn disconnect_iq<R: Runtime>() {
 /// `close()`: `Disconnected(Closed)`, the socket closed with no XMPP close element, no
 /// reconnect; `connect` works again afterwards.
 pub async fn close<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
     client.iris.close().await.expect("running");
@@ -410,7 +420,7 @@ pub async fn close<R: Runtime>() {
 
 /// The first connect's failures: each reported once with the reference's code, no retry.
 pub async fn first_connect_failures<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let cases = [
         (
             EvmMode::Unauthorized,
@@ -468,7 +478,7 @@ pub async fn first_connect_failures<R: Runtime>() {
 /// A refused WebSocket upgrade on the first connect: -109 and a reconnect (as the
 /// reference), which succeeds once the server accepts again.
 pub async fn refused_upgrade<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     server.set_refuse_upgrades(true);
     let mut client = IrisClient::<R>::new(fast_config());
     client
@@ -487,7 +497,7 @@ pub async fn refused_upgrade<R: Runtime>() {
 
 /// Bad arguments are refused before anything is sent.
 pub async fn parameters<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let client = IrisClient::<R>::new(fast_config());
     assert_eq!(
         client.iris.connect("", ROUTING_ID, &server.evm_url()).await,
@@ -529,7 +539,7 @@ fn jwt(expires_in: Duration) -> String {
 /// The seed's callbacks, by name, with their arguments; the token watch fires
 /// `on_token_about_to_expire` ahead of the JWT's `exp`.
 pub async fn handlers<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(Config {
         token_warning: Duration::from_secs(3600),
         ..fast_config()
@@ -572,9 +582,11 @@ pub async fn handlers<R: Runtime>() {
             matches!(e, Event::TokenAboutToExpire { .. })
         })
         .await;
-    server.push(&stanzas::notification("notify", "ROOM1", JID));
+    server
+        .push(&stanzas::notification("notify", "ROOM1", JID))
+        .expect("a live socket");
     client.notification(NotificationType::Notify).await;
-    server.drop_socket();
+    server.drop_socket().expect("a live socket");
     client.connected().await;
     client
         .watch
@@ -619,7 +631,7 @@ pub async fn handlers<R: Runtime>() {
 /// server by a bare host name (`wss://` implied), as the reference does.
 pub async fn tls_end_to_end<R: Runtime>() {
     use crate::tls_proxy::{TestCert, TlsProxy};
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let cert = TestCert::localhost();
     let evm_proxy = TlsProxy::start(server.evm_port(), &cert);
     let ws_proxy = TlsProxy::start(server.ws_port(), &cert);
@@ -636,7 +648,9 @@ pub async fn tls_end_to_end<R: Runtime>() {
         .await
         .expect("valid parameters");
     assert_eq!(client.connected().await, JID);
-    server.push(&stanzas::notification("notify", "ROOM1", JID));
+    server
+        .push(&stanzas::notification("notify", "ROOM1", JID))
+        .expect("a live socket");
     client.notification(NotificationType::Notify).await;
     client.iris.shutdown().await;
 
@@ -659,7 +673,7 @@ pub async fn tls_end_to_end<R: Runtime>() {
 
 /// Dropping every handle closes the connection: the server sees the socket end.
 pub async fn dropped_handles_close<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     let mut client = IrisClient::<R>::new(fast_config());
     client.connect(&server, TOKEN).await;
     drop(client);
@@ -672,7 +686,7 @@ pub async fn dropped_handles_close<R: Runtime>() {
 /// A SASL `<failure/>` is reported (-106) and the socket handled as lost (the reference
 /// hung silently): the client reconnects, and gets through once the server accepts.
 pub async fn sasl_failure<R: Runtime>() {
-    let server = IrisServer::start();
+    let server = IrisServer::start().expect("the Iris server starts");
     server.set_fail_sasl(true);
     let mut client = IrisClient::<R>::new(fast_config());
     client

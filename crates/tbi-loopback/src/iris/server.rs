@@ -2,6 +2,7 @@
 //! endpoint, with everything the client sent recorded for the test to check.
 
 use std::collections::HashSet;
+use std::io;
 use std::net::{Ipv4Addr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -10,10 +11,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tbi_driver::Runtime;
 
 use crate::iris::xmpp;
-use crate::watch::{WAIT, pause};
+use crate::json_content_type;
 
 /// How the event manager answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,11 @@ pub(crate) fn lock(state: &Shared) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// No socket is connected to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no XMPP socket is connected")]
+pub struct NoLiveSocket;
+
 /// The server. Stopped on drop.
 pub struct IrisServer {
     state: Shared,
@@ -145,18 +150,26 @@ pub struct IrisServer {
 
 impl IrisServer {
     /// Starts both endpoints on free loopback ports: answers 200, pings and session on.
-    pub fn start() -> Self {
-        let evm = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the event manager"));
+    ///
+    /// ```
+    /// use tbi_loopback::iris::{EvmMode, IrisServer};
+    ///
+    /// let server = IrisServer::start()?;
+    /// server.set_evm(EvmMode::Unauthorized);
+    /// assert!(server.evm_url().starts_with("http://127.0.0.1:"));
+    /// assert!(server.recorded().evm_calls.is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start() -> io::Result<Self> {
+        let evm = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?);
         let evm_port = evm
             .server_addr()
             .to_ip()
             .map(|a| a.port())
-            .expect("an IP listener");
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind the XMPP endpoint");
-        let ws_port = listener.local_addr().expect("addr").port();
-        listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
+            .ok_or_else(|| io::Error::other("the event manager has no IP address"))?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let ws_port = listener.local_addr()?.port();
+        listener.set_nonblocking(true)?;
         let state = Arc::new(Mutex::new(State {
             script: Script {
                 evm: EvmMode::Ok,
@@ -186,14 +199,14 @@ impl IrisServer {
             let (state, stop) = (state.clone(), stop.clone());
             std::thread::spawn(move || xmpp::accept_loop(&listener, &state, &stop))
         };
-        Self {
+        Ok(Self {
             state,
             stop,
             evm,
             evm_port,
             ws_port,
             threads: vec![evm_thread, ws_thread],
-        }
+        })
     }
 
     /// The event-manager URL to pass to `connect`.
@@ -251,30 +264,28 @@ impl IrisServer {
         self.script(|s| s.websocket_server = Some(server));
     }
 
-    fn act(&self, action: Action) {
+    fn act(&self, action: Action) -> Result<(), NoLiveSocket> {
         let state = lock(&self.state);
         let live = state.sockets.iter().rev().flatten().next();
         match live {
-            Some(sender) => {
-                let _ = sender.send(action);
-            }
-            None => panic!("no live XMPP socket to {action:?}"),
+            Some(sender) => sender.send(action).map_err(|_| NoLiveSocket),
+            None => Err(NoLiveSocket),
         }
     }
 
     /// Sends a stanza on the newest socket.
-    pub fn push(&self, stanza: &str) {
-        self.act(Action::Push(stanza.to_owned()));
+    pub fn push(&self, stanza: &str) -> Result<(), NoLiveSocket> {
+        self.act(Action::Push(stanza.to_owned()))
     }
 
     /// Closes the newest socket with a close frame.
-    pub fn close_socket(&self, code: u16) {
-        self.act(Action::Close(code));
+    pub fn close_socket(&self, code: u16) -> Result<(), NoLiveSocket> {
+        self.act(Action::Close(code))
     }
 
     /// Drops the newest socket's TCP connection without a close frame.
-    pub fn drop_socket(&self) {
-        self.act(Action::Drop);
+    pub fn drop_socket(&self) -> Result<(), NoLiveSocket> {
+        self.act(Action::Drop)
     }
 
     /// A copy of everything recorded so far.
@@ -282,33 +293,9 @@ impl IrisServer {
         lock(&self.state).recorded.clone()
     }
 
-    /// Waits until `done` holds for the recording, or panics with it after [`WAIT`].
-    pub async fn wait_for<R: Runtime>(
-        &self,
-        what: &str,
-        done: impl Fn(&Recorded) -> bool,
-    ) -> Recorded {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let recorded = self.recorded();
-            if done(&recorded) {
-                return recorded;
-            }
-            if Instant::now() >= deadline {
-                panic!("the Iris server did not see {what} within {WAIT:?}: {recorded:#?}");
-            }
-            pause::<R>(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Panics if the client broke the protocol anywhere.
-    pub fn assert_no_violations(&self) {
-        let recorded = self.recorded();
-        assert!(
-            recorded.violations.is_empty(),
-            "protocol violations: {:#?}",
-            recorded.violations
-        );
+    /// Every frame that broke the protocol so far (empty for a correct client).
+    pub fn violations(&self) -> Vec<String> {
+        lock(&self.state).recorded.violations.clone()
     }
 }
 
@@ -394,5 +381,8 @@ fn answer_evm(request: tiny_http::Request, state: &Shared, stop: &AtomicBool, ws
             return;
         }
     };
-    let _ = request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+    let response = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_header(json_content_type());
+    let _ = request.respond(response);
 }

@@ -1,14 +1,21 @@
 //! Plays a fixture to a real client over loopback: the server side of every step (frames,
 //! closes, the auth endpoint's answers), checking every frame and auth request the client
-//! sends. Application steps (commands, expected events) are handed to the test, in order.
+//! sends.
+//!
+//! Two ways to run it. In a test ([`ReplayServer::start`]), application steps (commands,
+//! expected events, the token provider's part) are handed to the test, in order, and the
+//! server waits for each. In a demo ([`ReplayServer::start_autonomous`]) the client runs its
+//! own flow: application steps are skipped, an observer sees every step before it is
+//! played, and the socket stays open after the last step until the server is dropped.
 //!
 //! Time is ordering only: each step waits for the previous ones, never for its `at`.
 //! Fixtures whose client output comes from a timer far in the future (the 120 s heartbeat
 //! of `ping-pong` and `pong-timeout`) are for the core's fake-time replay.
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
+use std::io::{self, ErrorKind};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -31,31 +38,66 @@ pub struct AppStep {
     pub done: oneshot::Sender<Result<(), String>>,
 }
 
-/// The running replay. Its thread ends after the last step or the first mismatch.
+/// Sees every step just before the server plays it (a demo updates its other servers).
+pub type Observer = Box<dyn FnMut(&Step) + Send>;
+
+/// The running replay. Its thread ends after the last step or the first mismatch (in
+/// autonomous mode: once dropped or finished).
 pub struct ReplayServer {
     ws_port: u16,
     auth_port: u16,
     steps: mpsc::UnboundedReceiver<AppStep>,
+    stop: Option<std_mpsc::Sender<()>>,
     thread: Option<JoinHandle<Result<(), String>>>,
 }
 
+fn bind() -> io::Result<(TcpListener, tiny_http::Server, u16, u16)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let auth = tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?;
+    let ws_port = listener.local_addr()?.port();
+    let auth_port = auth
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or_else(|| io::Error::other("the auth endpoint has no IP address"))?;
+    Ok((listener, auth, ws_port, auth_port))
+}
+
 impl ReplayServer {
-    /// Starts playing `fixture`.
-    pub fn start(fixture: Fixture) -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind the replay socket");
-        let auth = tiny_http::Server::http("127.0.0.1:0").expect("bind the replay auth endpoint");
-        let ws_port = listener.local_addr().expect("addr").port();
-        let auth_port = auth
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .expect("an IP listener");
+    /// Starts playing `fixture` for a test: application steps come out of
+    /// [`next_step`](Self::next_step), and each must be answered.
+    pub fn start(fixture: Fixture) -> io::Result<Self> {
+        Self::spawn(fixture, true, None)
+    }
+
+    /// Starts playing `fixture` for a client that runs its own flow (a demo): application
+    /// steps are skipped, `observer` sees each step before it is played, and the last
+    /// socket stays open until the server is dropped.
+    ///
+    /// ```
+    /// use tbi_loopback::replay::ReplayServer;
+    /// use tbi_proto::replay::Fixture;
+    ///
+    /// let fixture = Fixture::parse(r#"{"fixture":"f","config":{"key":"k","url":"ws://127.0.0.1:1"}}
+    /// {"at":0,"connect":{}}"#)?;
+    /// let server = ReplayServer::start_autonomous(fixture, Box::new(|step| println!("line {}", step.line)))?;
+    /// assert!(server.ws_url().starts_with("ws://127.0.0.1:"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn start_autonomous(fixture: Fixture, observer: Observer) -> io::Result<Self> {
+        Self::spawn(fixture, false, Some(observer))
+    }
+
+    fn spawn(fixture: Fixture, with_app: bool, observer: Option<Observer>) -> io::Result<Self> {
+        let (listener, auth, ws_port, auth_port) = bind()?;
         let (sender, steps) = mpsc::unbounded();
+        let (stop, stopped) = std_mpsc::channel();
         let thread = std::thread::spawn(move || {
             let mut player = Player {
                 listener,
                 auth,
-                app: sender,
+                app: with_app.then_some(sender),
+                observer,
                 tcp: None,
                 ws: None,
                 expected_url: None,
@@ -66,6 +108,10 @@ impl ReplayServer {
                     .step(step)
                     .map_err(|e| format!("{} line {}: {e}", fixture.name, step.line))
             });
+            if player.app.is_none() {
+                // A demo's client keeps its socket until the demo is over.
+                let _ = stopped.recv();
+            }
             // Nothing more is expected: close like a server shutting down, so the client stops.
             if let Some(mut ws) = player.ws.take() {
                 let _ = ws.close(None);
@@ -73,12 +119,13 @@ impl ReplayServer {
             }
             result
         });
-        Self {
+        Ok(Self {
             ws_port,
             auth_port,
             steps,
+            stop: Some(stop),
             thread: Some(thread),
-        }
+        })
     }
 
     /// The WebSocket base URL for the client.
@@ -96,13 +143,15 @@ impl ReplayServer {
         format!("http://127.0.0.1:{}/pusher/user-auth", self.auth_port)
     }
 
-    /// The next application step; `None` once the server is done.
+    /// The next application step; `None` once the server is done (or in autonomous mode).
     pub async fn next_step(&mut self) -> Option<AppStep> {
         futures::StreamExt::next(&mut self.steps).await
     }
 
-    /// Waits for the server and returns its verdict.
+    /// Stops the server and returns its verdict: `Ok` when the client did everything the
+    /// fixture recorded.
     pub fn finish(mut self) -> Result<(), String> {
+        self.stop.take();
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err("the replay server panicked".to_owned()),
@@ -111,10 +160,19 @@ impl ReplayServer {
     }
 }
 
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        // Ends the autonomous mode's wait; the thread finishes on its own.
+        self.stop.take();
+    }
+}
+
 struct Player {
     listener: TcpListener,
     auth: tiny_http::Server,
-    app: mpsc::UnboundedSender<AppStep>,
+    /// The test, when one performs the application steps.
+    app: Option<mpsc::UnboundedSender<AppStep>>,
+    observer: Option<Observer>,
     /// Accepted, not yet upgraded.
     tcp: Option<TcpStream>,
     ws: Option<WebSocket<TcpStream>>,
@@ -159,6 +217,9 @@ impl Player {
     // tungstenite's handshake callback type fixes the large error variant.
     #[allow(clippy::result_large_err)]
     fn step(&mut self, step: &Step) -> Result<(), String> {
+        if let Some(observer) = &mut self.observer {
+            observer(step);
+        }
         match &step.action {
             Action::ClientOpen { url } => {
                 self.expected_url = url.clone();
@@ -270,21 +331,21 @@ impl Player {
                     .ok_or_else(|| format!("auth_response for {subject:?} without its request"))?;
                 let response = tiny_http::Response::from_string(body.clone())
                     .with_status_code(*status)
-                    .with_header(
-                        tiny_http::Header::from_bytes("Content-Type", "application/json")
-                            .expect("header"),
-                    );
+                    .with_header(crate::json_content_type());
                 held.request.respond(response).map_err(|e| e.to_string())?;
             }
             app => {
+                let Some(test) = &self.app else {
+                    // Autonomous: the client does its part on its own.
+                    return Ok(());
+                };
                 let (done, answer) = oneshot::channel();
-                self.app
-                    .unbounded_send(AppStep {
-                        line: step.line,
-                        action: app.clone(),
-                        done,
-                    })
-                    .map_err(|_| "the test stopped listening")?;
+                test.unbounded_send(AppStep {
+                    line: step.line,
+                    action: app.clone(),
+                    done,
+                })
+                .map_err(|_| "the test stopped listening")?;
                 futures::executor::block_on(answer).map_err(|_| "the test dropped the step")??;
             }
         }
