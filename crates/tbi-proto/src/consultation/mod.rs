@@ -1,5 +1,6 @@
-//! The consultation domain: the API's consultation object and the payloads of the events on
-//! a consultation's channel.
+//! The consultation domain: the API's consultation object, the payloads of the events on
+//! a consultation's channel, and the [`Watcher`] that follows a consultation until it is
+//! ready.
 //!
 //! Field names are exactly those the Altibbi API sends (mostly snake_case, with the
 //! camelCase `expand` fields such as `pusherChannel` and `socketParams`). Every type keeps
@@ -26,6 +27,8 @@ mod open_enum;
 mod payload;
 mod socket_params;
 mod status;
+mod watch_types;
+mod watcher;
 
 pub use consultation_type::{Consultation, ReadyConfig};
 pub use media_config::{ChatConfig, VoipConfig};
@@ -33,3 +36,5 @@ pub use medium::Medium;
 pub use payload::{CallStatus, ChatConferenceReady, ConsultationEvent, PayloadError};
 pub use socket_params::SocketParams;
 pub use status::Status;
+pub use watch_types::{ApiRequest, ApiResponse, FetchId, StatusSource, WatchEvent, WatchOutput};
+pub use watcher::{EXPAND, WatchConfig, Watcher};

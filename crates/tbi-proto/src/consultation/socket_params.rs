@@ -71,6 +71,33 @@ impl SocketParams {
         }
     }
 
+    /// The API base URL and the user's token, read back from an auth endpoint made by
+    /// [`for_consultation`](Self::for_consultation) (`{api_base}/v1/auth/pusher?access-token={token}`);
+    /// `None` for another shape.
+    ///
+    /// ```
+    /// use tbi_proto::consultation::SocketParams;
+    ///
+    /// let p = SocketParams::for_consultation("https://api.example.com", "key", "t+k");
+    /// assert_eq!(
+    ///     p.api_base_and_token(),
+    ///     Some(("https://api.example.com".to_owned(), "t+k".to_owned()))
+    /// );
+    /// ```
+    pub fn api_base_and_token(&self) -> Option<(String, String)> {
+        let endpoint = url::Url::parse(self.auth_endpoint.as_deref()?).ok()?;
+        let base = endpoint.as_str().split("/v1/auth/pusher").next()?;
+        if !endpoint.path().ends_with("/v1/auth/pusher") {
+            return None;
+        }
+        let token = endpoint
+            .query_pairs()
+            .find(|(k, _)| k == Self::TOKEN_PARAM)
+            .map(|(_, v)| v.into_owned())
+            .filter(|t| !t.is_empty())?;
+        Some((base.to_owned(), token))
+    }
+
     /// A config builder for these parameters: the key, and the cluster (`eu` when absent).
     /// The auth endpoint is the adapter's business.
     pub fn config_builder(&self) -> ConfigBuilder {
