@@ -147,6 +147,13 @@ pub type IrisConnection = tbi_driver::IrisConnection<AsyncStd>;
 /// The default HTTPS event-manager client on async-std.
 pub type HttpEventManager = tbi_driver::HttpEventManager<AsyncStd>;
 
+/// The consultation watch (the waiting room) on async-std. See
+/// [`tbi_driver::ConsultationWatch`].
+pub type ConsultationWatch = tbi_driver::ConsultationWatch<AsyncStd>;
+
+/// The default consultation API client on async-std.
+pub type HttpConsultationApi = tbi_driver::HttpConsultationApi<AsyncStd>;
+
 const _: () = {
     const fn shareable<T: Clone + Send + Sync + 'static>() {}
     const fn movable<T: Send + 'static>() {}

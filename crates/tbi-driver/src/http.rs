@@ -175,3 +175,23 @@ async fn exchange<R: Runtime>(
         }
     }
 }
+
+/// A `GET` of `url` with `headers`, within `timeout`: the status and body, or why there
+/// was none (for a person; URLs in it are redacted).
+pub(crate) async fn get<R: Runtime>(
+    url: &str,
+    headers: Vec<(String, String)>,
+    tls: Arc<ClientConfig>,
+    timeout: Duration,
+) -> Result<HttpResponse, String> {
+    let url = Url::parse(url).map_err(|e| format!("the URL is not valid: {e}"))?;
+    let request = HttpRequest {
+        method: http::Method::GET,
+        url,
+        headers,
+        body: Vec::new(),
+    };
+    send::<R>(request, tls, timeout)
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -11,8 +11,10 @@
 //! * One IO engine for both: frames, the core's timer, commands and finished HTTP requests
 //!   go into the core ([`tbi_proto::Connection`] or [`iris_proto::Connection`]); its
 //!   outputs are performed. It makes no protocol decisions: those are all in the cores.
+//! * [`ConsultationWatch`]: the waiting room, following a consultation until its medium is
+//!   ready, on the [`tbi_proto::consultation::Watcher`] core.
 //! * [`Authorizer`] and the default [`HttpAuthorizer`]; [`EventManager`] and the default
-//!   [`HttpEventManager`].
+//!   [`HttpEventManager`]; [`ConsultationApi`] and the default [`HttpConsultationApi`].
 //! * Transport: TCP from the runtime, then rustls (*ring* provider, webpki roots, one
 //!   [`default_tls_config`] shared by WebSocket and HTTP), then async-tungstenite or
 //!   hyper, all over futures-io, so any runtime that can open a TCP connection works.
@@ -71,6 +73,7 @@ mod socket;
 mod tls;
 mod token;
 mod transport;
+mod watch;
 mod websocket;
 
 pub use async_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -90,6 +93,8 @@ pub use socket::TbiSocket;
 pub use tls::default_tls_config;
 pub use token::{TokenError, TokenFuture, TokenPlacement, TokenProvider};
 pub use transport::Transport;
+pub use watch::api::{ApiFuture, ConsultationApi, HttpConsultationApi};
+pub use watch::consultation_watch::{ConsultationWatch, WatchError, WatchUpdate};
 pub use websocket::{WebSocket, default_websocket_config};
 
 /// Re-exported so applications need no direct dependency for the types in the API.
@@ -99,13 +104,14 @@ pub use tbi_proto;
 pub use iris_proto;
 
 /// What an adapter re-exports: everything an application names, except the runtime-bound
-/// `TbiSocket`, `HttpAuthorizer`, `IrisConnection` and `HttpEventManager` aliases each
-/// adapter defines.
+/// `TbiSocket`, `HttpAuthorizer`, `IrisConnection`, `HttpEventManager`,
+/// `ConsultationWatch` and `HttpConsultationApi` aliases each adapter defines.
 pub mod prelude {
     pub use crate::{
-        AuthFuture, AuthSettings, Authorizer, EventManager, EventManagerFuture, EventStream,
-        IrisConfig, IrisError, SocketConfig, SocketConfigBuilder, SocketConfigError, SocketError,
-        SubscriptionFailure, TbiSocketEvent, WebSocketConfig, default_tls_config,
-        default_websocket_config, iris_proto, tbi_proto,
+        ApiFuture, AuthFuture, AuthSettings, Authorizer, ConsultationApi, EventManager,
+        EventManagerFuture, EventStream, IrisConfig, IrisError, SocketConfig, SocketConfigBuilder,
+        SocketConfigError, SocketError, SubscriptionFailure, TbiSocketEvent, WatchError,
+        WatchUpdate, WebSocketConfig, default_tls_config, default_websocket_config, iris_proto,
+        tbi_proto,
     };
 }

@@ -34,6 +34,7 @@ macro_rules! real_server_tests {
                 tls_end_to_end,
                 token_expires_while_waiting,
                 token_provider_refreshes_once,
+                consultation_watch,
             );
 
             #[$test]

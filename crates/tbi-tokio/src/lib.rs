@@ -139,6 +139,13 @@ pub type IrisConnection = tbi_driver::IrisConnection<Tokio>;
 /// The default HTTPS event-manager client on tokio.
 pub type HttpEventManager = tbi_driver::HttpEventManager<Tokio>;
 
+/// The consultation watch (the waiting room) on tokio. See
+/// [`tbi_driver::ConsultationWatch`].
+pub type ConsultationWatch = tbi_driver::ConsultationWatch<Tokio>;
+
+/// The default consultation API client on tokio.
+pub type HttpConsultationApi = tbi_driver::HttpConsultationApi<Tokio>;
+
 const _: () = {
     const fn shareable<T: Clone + Send + Sync + 'static>() {}
     const fn movable<T: Send + 'static>() {}

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use iris_proto::{HttpRequest, HttpResponse};
 use rustls::ClientConfig;
-use url::Url;
 
 use crate::http;
 use crate::runtime::Runtime;
@@ -72,22 +71,11 @@ impl<R: Runtime> HttpEventManager<R> {
 
 impl<R: Runtime> EventManager for HttpEventManager<R> {
     fn get(&self, request: &HttpRequest) -> EventManagerFuture {
-        let url = Url::parse(&request.url);
-        let headers = request.headers.clone();
+        let (url, mut headers) = (request.url.clone(), request.headers.clone());
+        headers.push(("Accept".to_owned(), "application/json".to_owned()));
         let (tls, timeout) = (self.tls.clone(), self.timeout);
         Box::pin(async move {
-            let url = url.map_err(|e| format!("the event manager URL is not valid: {e}"))?;
-            let mut headers = headers;
-            headers.push(("Accept".to_owned(), "application/json".to_owned()));
-            let request = http::HttpRequest {
-                method: ::http::Method::GET,
-                url,
-                headers,
-                body: Vec::new(),
-            };
-            let response = http::send::<R>(request, tls, timeout)
-                .await
-                .map_err(|e| e.to_string())?;
+            let response = http::get::<R>(&url, headers, tls, timeout).await?;
             Ok(HttpResponse {
                 status: response.status,
                 body: response.body,

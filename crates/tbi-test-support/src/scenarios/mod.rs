@@ -13,8 +13,10 @@ use crate::publish::{publish, publish_encrypted};
 use crate::servers::{Server, ServerKind};
 
 mod credentials;
+mod watch;
 
 pub use credentials::{token_expires_while_waiting, token_provider_refreshes_once};
+pub use watch::consultation_watch;
 
 pub(crate) async fn publish_on(server: &Server, channel: &str, event: &str, data: &str) {
     let (url, channel, event, data) = (
