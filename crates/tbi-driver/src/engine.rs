@@ -98,6 +98,8 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     timer: Option<(Instant, Pin<Box<R::Sleep>>)>,
     requests: FuturesUnordered<BoxFuture<'static, Option<C::Answer>>>,
     pub(crate) performer: Performer<C::Request, C::Answer>,
+    /// Sockets still sending their close frame.
+    closing: Vec<oneshot::Receiver<()>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketConfig,
 }
@@ -132,6 +134,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             timer: None,
             requests: FuturesUnordered::new(),
             performer,
+            closing: Vec::new(),
             tls,
             websocket,
         }
@@ -190,11 +193,24 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             drop(outgoing);
             // Finish the close in the background; a new socket may open meanwhile.
             let grace = R::sleep_until(Instant::now() + CLOSE_GRACE);
+            let (done, finished) = oneshot::channel();
             R::spawn(async move {
                 let _ = select(writer, Box::pin(grace)).await;
+                let _ = done.send(());
             });
+            self.closing
+                .retain_mut(|closing| matches!(closing.try_recv(), Ok(None)));
+            self.closing.push(finished);
         }
         // A socket still connecting is abandoned by dropping its future.
+    }
+
+    /// Waits until every socket being closed has sent its close frame (or its grace time
+    /// ran out): what a shutdown waits for, so a process can exit right after.
+    pub(crate) async fn closed(&mut self) {
+        for closing in self.closing.drain(..) {
+            let _ = closing.await;
+        }
     }
 
     /// Waits for the next input: a command first, then the socket, the timer, requests.
@@ -338,8 +354,9 @@ pub(crate) async fn drive<R: Runtime, D: Drive<R>>(
             }
             Input::Command(Some(command)) => {
                 if let Some(reply) = driver.apply(now, command) {
-                    // Shutdown: close, then answer once the close is on its way.
+                    // Shutdown: close, and answer once the close frame is out.
                     driver.perform();
+                    driver.engine().closed().await;
                     let _ = reply.send(());
                     break;
                 }

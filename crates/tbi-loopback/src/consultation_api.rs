@@ -81,6 +81,13 @@ impl ConsultationApi {
         lock(&self.state).consultations.insert(id, consultation);
     }
 
+    /// Changes the consultation served under `id`, if there is one.
+    pub fn update(&self, id: u64, change: impl FnOnce(&mut Value)) {
+        if let Some(consultation) = lock(&self.state).consultations.get_mut(&id) {
+            change(consultation);
+        }
+    }
+
     /// Accepts only this token from now on (the previous one has expired).
     pub fn set_token(&self, token: &str) {
         token.clone_into(&mut lock(&self.state).token);

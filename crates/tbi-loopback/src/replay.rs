@@ -15,6 +15,8 @@
 use std::collections::HashMap;
 use std::io::{self, ErrorKind};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -48,6 +50,7 @@ pub struct ReplayServer {
     auth_port: u16,
     steps: mpsc::UnboundedReceiver<AppStep>,
     stop: Option<std_mpsc::Sender<()>>,
+    played: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<(), String>>>,
 }
 
@@ -67,12 +70,14 @@ impl ReplayServer {
     /// Starts playing `fixture` for a test: application steps come out of
     /// [`next_step`](Self::next_step), and each must be answered.
     pub fn start(fixture: Fixture) -> io::Result<Self> {
-        Self::spawn(fixture, true, None)
+        Self::spawn(fixture, true, None, 0.0)
     }
 
     /// Starts playing `fixture` for a client that runs its own flow (a demo): application
     /// steps are skipped, `observer` sees each step before it is played, and the last
-    /// socket stays open until the server is dropped.
+    /// socket stays open until the server is dropped. Server steps keep the recording's
+    /// pace scaled by `time_scale` (0.01: a 95 s session in under a second; 0: as fast
+    /// as the client answers).
     ///
     /// ```
     /// use tbi_loopback::replay::ReplayServer;
@@ -80,18 +85,29 @@ impl ReplayServer {
     ///
     /// let fixture = Fixture::parse(r#"{"fixture":"f","config":{"key":"k","url":"ws://127.0.0.1:1"}}
     /// {"at":0,"connect":{}}"#)?;
-    /// let server = ReplayServer::start_autonomous(fixture, Box::new(|step| println!("line {}", step.line)))?;
+    /// let server = ReplayServer::start_autonomous(fixture, Box::new(|step| println!("line {}", step.line)), 0.0)?;
     /// assert!(server.ws_url().starts_with("ws://127.0.0.1:"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn start_autonomous(fixture: Fixture, observer: Observer) -> io::Result<Self> {
-        Self::spawn(fixture, false, Some(observer))
+    pub fn start_autonomous(
+        fixture: Fixture,
+        observer: Observer,
+        time_scale: f64,
+    ) -> io::Result<Self> {
+        Self::spawn(fixture, false, Some(observer), time_scale)
     }
 
-    fn spawn(fixture: Fixture, with_app: bool, observer: Option<Observer>) -> io::Result<Self> {
+    fn spawn(
+        fixture: Fixture,
+        with_app: bool,
+        observer: Option<Observer>,
+        time_scale: f64,
+    ) -> io::Result<Self> {
         let (listener, auth, ws_port, auth_port) = bind()?;
         let (sender, steps) = mpsc::unbounded();
         let (stop, stopped) = std_mpsc::channel();
+        let played = Arc::new(AtomicBool::new(false));
+        let done = played.clone();
         let thread = std::thread::spawn(move || {
             let mut player = Player {
                 listener,
@@ -103,11 +119,22 @@ impl ReplayServer {
                 expected_url: None,
                 held_auth: HashMap::new(),
             };
+            let start = Instant::now();
+            let scale = if time_scale.is_finite() && time_scale > 0.0 {
+                time_scale
+            } else {
+                0.0
+            };
             let result = fixture.steps.iter().try_for_each(|step| {
+                if scale > 0.0 && step.action.is_server_input() {
+                    let at = start + step.at.mul_f64(scale);
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                }
                 player
                     .step(step)
                     .map_err(|e| format!("{} line {}: {e}", fixture.name, step.line))
             });
+            done.store(true, Ordering::SeqCst);
             if player.app.is_none() {
                 // A demo's client keeps its socket until the demo is over.
                 let _ = stopped.recv();
@@ -124,8 +151,14 @@ impl ReplayServer {
             auth_port,
             steps,
             stop: Some(stop),
+            played,
             thread: Some(thread),
         })
+    }
+
+    /// Whether every step was played (or the replay stopped at a difference).
+    pub fn played(&self) -> bool {
+        self.played.load(Ordering::SeqCst)
     }
 
     /// The WebSocket base URL for the client.

@@ -203,6 +203,27 @@ fn in_progress_fetches_and_polls_until_the_medium_is_configured() {
 }
 
 #[test]
+fn an_api_behind_the_events_is_polled_until_it_catches_up() {
+    let mut h = Harness::new();
+    h.answer(200, consultation("new", json!({})));
+    h.call_status("accepted");
+    h.call_status("in_progress");
+    // The API has not caught up: still new.
+    h.answer(200, consultation("new", json!({})));
+    let events = h.events();
+    assert_eq!(
+        statuses(&events).last(),
+        Some(&("in_progress".into(), StatusSource::Event)),
+        "no step back to new: {events:?}"
+    );
+    assert_eq!(h.advance_to_timeout(), Duration::from_secs(2), "polls");
+    h.answer(200, consultation("accepted", json!({})));
+    h.advance_to_timeout();
+    h.answer(200, consultation("in_progress", ready_chat()));
+    assert!(matches!(h.events().last(), Some(WatchEvent::Ready { .. })));
+}
+
+#[test]
 fn closed_first_ends_the_watch() {
     let mut h = Harness::new();
     h.answer(200, consultation("new", json!({})));

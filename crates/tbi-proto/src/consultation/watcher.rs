@@ -357,7 +357,16 @@ impl Watcher {
         self.finish(WatchEvent::Failed { message });
     }
 
+    /// Reports a new status. An API answer that is behind what the events already said
+    /// (`new` after an `in_progress` event: the API has not caught up) is not a change.
     fn report(&mut self, status: Status, source: StatusSource) {
+        let behind = matches!(
+            (self.status.as_ref().and_then(rank), rank(&status)),
+            (Some(known), Some(fetched)) if fetched < known
+        );
+        if behind {
+            return;
+        }
         if self.status.as_ref() != Some(&status) {
             let previous = self.status.replace(status.clone());
             self.push(WatchEvent::Status {
@@ -465,7 +474,8 @@ impl Watcher {
         if let Some(status) = consultation.status.clone() {
             self.report(status, StatusSource::Api);
         }
-        match consultation.status {
+        // The status as far as anyone told: the events may be ahead of the API.
+        match self.status.clone() {
             Some(Status::Closed) => self.finish(WatchEvent::Closed {
                 status: Status::Closed,
             }),
@@ -478,6 +488,17 @@ impl Watcher {
             },
             _ => {}
         }
+    }
+}
+
+/// Where a status stands in a consultation's life, for the ones with an order.
+fn rank(status: &Status) -> Option<u8> {
+    match status {
+        Status::New | Status::Scheduled => Some(0),
+        Status::Accepted => Some(1),
+        Status::InProgress => Some(2),
+        Status::Closed => Some(3),
+        _ => None,
     }
 }
 

@@ -199,6 +199,18 @@ impl Action {
         )
     }
 
+    /// Whether this step is the server's (or the network's) doing: a frame, an open, a
+    /// close, an auth answer.
+    pub fn is_server_input(&self) -> bool {
+        matches!(
+            self,
+            Self::ServerOpen
+                | Self::ServerText(_)
+                | Self::ServerClose { .. }
+                | Self::AuthResponse { .. }
+        )
+    }
+
     /// Whether this step is the application's to perform or check: a command, an event
     /// expectation, or the token provider's part.
     pub fn is_application_step(&self) -> bool {

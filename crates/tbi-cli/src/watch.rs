@@ -1,0 +1,192 @@
+//! `tbi watch`: the waiting room, from the command line.
+
+use std::future::Future;
+use std::path::Path;
+use std::task::Poll;
+
+use tbi_driver::{ConsultationWatch, Runtime, TokenFuture, WatchUpdate};
+use tbi_proto::Event;
+use tbi_proto::consultation::{Consultation, WatchConfig, WatchEvent};
+
+use crate::cli::WatchArgs;
+use crate::exit::Exit;
+use crate::interrupt::Interrupt;
+use crate::limits::deadline;
+use crate::output::{Out, error, tagged};
+
+/// A human line for a watch event.
+pub(crate) fn human(event: &WatchEvent) -> String {
+    match event {
+        WatchEvent::Status {
+            status, previous, ..
+        } => match previous {
+            Some(previous) => tagged("status", format!("{status} (was {previous})")),
+            None => tagged("status", status),
+        },
+        WatchEvent::Ready { medium, .. } => {
+            let config = serde_json::to_value(event)
+                .map(|v| v["config"].to_string())
+                .unwrap_or_default();
+            tagged("ready", format!("{medium} {config}"))
+        }
+        WatchEvent::Closed { status } => tagged("closed", status),
+        WatchEvent::FetchFailed {
+            message, retry_in, ..
+        } => tagged(
+            "fetch-failed",
+            format!("{message}; again in {:.1} s", retry_in.as_secs_f64()),
+        ),
+        WatchEvent::TokenRejected { message } => tagged("token-refused", message),
+        WatchEvent::Failed { message } => tagged("failed", message),
+        other => tagged("other", serde_json::to_string(other).unwrap_or_default()),
+    }
+}
+
+/// A human line for what the consultation's socket does; messages only when asked (the
+/// statuses have their own lines).
+pub(crate) fn socket_line(event: &Event, messages: bool) -> Option<String> {
+    Some(match event {
+        Event::ConnectionStateChanged { current, .. } => tagged("socket", current),
+        Event::SubscriptionSucceeded { channel, .. } => {
+            tagged("socket", format!("subscribed to {channel}"))
+        }
+        Event::Resubscribed { channel, gap } => tagged(
+            "socket",
+            format!("subscribed to {channel} again after {} ms", gap.as_millis()),
+        ),
+        Event::Message { event, data, .. } if messages => {
+            tagged("pusher", format!("{event} {data}"))
+        }
+        Event::Error(_) | Event::SubscriptionError { .. } | Event::AuthRejected { .. } => {
+            crate::listen::human(event)
+        }
+        _ => return None,
+    })
+}
+
+fn read_token(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!("the token file {} is empty", path.display()));
+    }
+    Ok(token.to_owned())
+}
+
+/// Where to fetch from, with what token, which consultation.
+fn resolve(args: &WatchArgs) -> Result<(String, String, u64), String> {
+    let from_file = match &args.consultation {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let consultation: Consultation = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not a consultation: {e}", path.display()))?;
+            let id = consultation
+                .id
+                .ok_or_else(|| format!("the consultation in {} has no id", path.display()))?;
+            let derived = consultation
+                .socket_params
+                .as_ref()
+                .and_then(|p| p.api_base_and_token());
+            Some((id, derived))
+        }
+        None => None,
+    };
+    let id = match (&from_file, args.consultation_id) {
+        (Some((id, _)), _) => *id,
+        (None, Some(id)) => id,
+        (None, None) => return Err("give --consultation FILE or --consultation-id".into()),
+    };
+    let derived = from_file.and_then(|(_, derived)| derived);
+    let api_base = args
+        .api_base
+        .clone()
+        .or_else(|| derived.as_ref().map(|(base, _)| base.clone()))
+        .ok_or("give --api-base (the consultation's authEndpoint does not tell it)")?;
+    let token = match (&args.token, &args.token_file) {
+        (Some(token), _) => token.clone(),
+        (None, Some(path)) => read_token(path)?,
+        (None, None) => derived
+            .map(|(_, token)| token)
+            .ok_or("give --token or --token-file")?,
+    };
+    Ok((api_base, token, id))
+}
+
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+}
+
+pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt) -> Exit {
+    let out = Out::new(args.common.json);
+    let (api_base, token, id) = match resolve(&args) {
+        Ok(resolved) => resolved,
+        Err(message) => {
+            error(&message);
+            return Exit::Usage;
+        }
+    };
+    let mut config = WatchConfig::new(api_base, id);
+    config.poll_interval = std::time::Duration::from_secs_f64(args.poll_interval);
+    config.jitter_seed = seed();
+    let mut watch = ConsultationWatch::<R>::new(config, &token);
+    if let Some(path) = args.token_file.clone() {
+        watch = watch.token_provider(move || -> TokenFuture {
+            let token = read_token(&path);
+            Box::pin(async move { token })
+        });
+    }
+    if let Some(url) = args.ws_url.clone() {
+        watch = watch.socket_config(move |builder| builder.url(url));
+    }
+    let run = watch.run(|update| match update {
+        WatchUpdate::Watch(event) => out.emit(event, || human(event)),
+        WatchUpdate::Socket(event) => {
+            tracing::debug!(event = ?event, "socket");
+            if let Some(line) = socket_line(event, false) {
+                out.note(&line);
+            }
+        }
+        _ => {}
+    });
+    let mut run = Box::pin(run);
+    let mut limit = Box::pin(deadline::<R>(args.common.timeout));
+    let ended = futures::future::poll_fn(|cx| {
+        if interrupt.poll_pressed(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(result) = run.as_mut().poll(cx) {
+            return Poll::Ready(Some(Ok(result)));
+        }
+        if limit.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(())));
+        }
+        Poll::Pending
+    })
+    .await;
+    match ended {
+        None => Exit::Interrupted,
+        Some(Err(())) => {
+            error("timed out before the consultation was ready");
+            Exit::Failed
+        }
+        Some(Ok(Ok(WatchEvent::Ready { .. }))) => Exit::Ok,
+        Some(Ok(Ok(WatchEvent::Closed { .. }))) => Exit::Closed,
+        Some(Ok(Ok(WatchEvent::Failed { message }))) => {
+            error(&message);
+            Exit::Failed
+        }
+        Some(Ok(Ok(other))) => {
+            error(&format!("the watch ended unexpectedly: {other:?}"));
+            Exit::Failed
+        }
+        Some(Ok(Err(e))) => {
+            error(&e.to_string());
+            Exit::Failed
+        }
+    }
+}
