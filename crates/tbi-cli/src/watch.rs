@@ -4,7 +4,7 @@ use std::future::Future;
 use std::path::Path;
 use std::task::Poll;
 
-use tbi_driver::{ConsultationWatch, Runtime, TokenFuture, WatchUpdate};
+use tbi_driver::{ConsultationWatch, Runtime, TokenFuture, WatchError, WatchUpdate};
 use tbi_proto::Event;
 use tbi_proto::consultation::{Consultation, WatchConfig, WatchEvent};
 
@@ -37,6 +37,9 @@ pub(crate) fn human(event: &WatchEvent) -> String {
             format!("{message}; again in {:.1} s", retry_in.as_secs_f64()),
         ),
         WatchEvent::TokenRejected { message } => tagged("token-refused", message),
+        WatchEvent::BadEvent { event, reason } => {
+            tagged("bad-event", format!("{event}: {reason}; asking the API"))
+        }
         WatchEvent::Failed { message } => tagged("failed", message),
         other => tagged("other", serde_json::to_string(other).unwrap_or_default()),
     }
@@ -143,7 +146,8 @@ pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt
     if let Some(url) = args.ws_url.clone() {
         watch = watch.socket_config(move |builder| builder.url(url));
     }
-    let run = watch.run(|update| match update {
+    let limit = deadline::<R>(args.common.timeout);
+    let ended = run_watch(watch, limit, interrupt, |update| match update {
         WatchUpdate::Watch(event) => out.emit(event, || human(event)),
         WatchUpdate::Socket(event) => {
             tracing::debug!(event = ?event, "socket");
@@ -152,41 +156,63 @@ pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt
             }
         }
         _ => {}
-    });
-    let mut run = Box::pin(run);
-    let mut limit = Box::pin(deadline::<R>(args.common.timeout));
-    let ended = futures::future::poll_fn(|cx| {
-        if interrupt.poll_pressed(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(result) = run.as_mut().poll(cx) {
-            return Poll::Ready(Some(Ok(result)));
-        }
-        if limit.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(())));
-        }
-        Poll::Pending
     })
     .await;
     match ended {
-        None => Exit::Interrupted,
-        Some(Err(())) => {
+        Ended::Interrupted => Exit::Interrupted,
+        Ended::TimedOut => {
             error("timed out before the consultation was ready");
             Exit::Failed
         }
-        Some(Ok(Ok(WatchEvent::Ready { .. }))) => Exit::Ok,
-        Some(Ok(Ok(WatchEvent::Closed { .. }))) => Exit::Closed,
-        Some(Ok(Ok(WatchEvent::Failed { message }))) => {
+        Ended::Over(Ok(WatchEvent::Ready { .. })) => Exit::Ok,
+        Ended::Over(Ok(WatchEvent::Closed { .. })) => Exit::Closed,
+        Ended::Over(Ok(WatchEvent::Failed { message })) => {
             error(&message);
             Exit::Failed
         }
-        Some(Ok(Ok(other))) => {
+        Ended::Over(Ok(other)) => {
             error(&format!("the watch ended unexpectedly: {other:?}"));
             Exit::Failed
         }
-        Some(Ok(Err(e))) => {
+        Ended::Over(Err(e)) => {
             error(&e.to_string());
             Exit::Failed
         }
+    }
+}
+
+/// How a watch run by a command ended.
+#[allow(clippy::large_enum_variant, reason = "made once per command")]
+pub(crate) enum Ended {
+    /// The watch is over: its last event, or what stopped it.
+    Over(Result<WatchEvent, WatchError>),
+    /// The time limit passed first.
+    TimedOut,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Runs `watch` until it is over, `limit` passes or Ctrl-C; the consultation's socket is
+/// closed properly in every case before this returns.
+pub(crate) async fn run_watch<R: Runtime>(
+    watch: ConsultationWatch<R>,
+    limit: impl Future<Output = ()>,
+    interrupt: &mut Interrupt,
+    on_update: impl FnMut(WatchUpdate<'_>),
+) -> Ended {
+    let mut limit = std::pin::pin!(limit);
+    let mut interrupted = false;
+    let stop = futures::future::poll_fn(|cx| {
+        if interrupt.poll_pressed(cx).is_ready() {
+            interrupted = true;
+            return Poll::Ready(());
+        }
+        limit.as_mut().poll(cx)
+    });
+    match watch.run_until(stop, on_update).await {
+        Ok(Some(end)) => Ended::Over(Ok(end)),
+        Err(e) => Ended::Over(Err(e)),
+        Ok(None) if interrupted => Ended::Interrupted,
+        Ok(None) => Ended::TimedOut,
     }
 }

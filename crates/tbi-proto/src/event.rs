@@ -176,7 +176,9 @@ pub enum Event {
     /// the endpoint has probably expired. The channel is not dropped: it waits for new
     /// credentials and is authorized again, once, as soon as they come (an adapter's
     /// `update_token`, or [`Connection::credentials_updated`](crate::Connection::credentials_updated)).
-    /// With a token provider, the refresh is already under way.
+    /// With a token provider, the refresh is already under way. A subscribed encrypted
+    /// channel whose key refresh was refused stays subscribed: its events are held until
+    /// new credentials fetch its key.
     AuthRejected {
         /// The channel refused; `None` for the user sign-in.
         #[serde(skip_serializing_if = "Option::is_none")]

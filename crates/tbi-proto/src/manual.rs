@@ -77,6 +77,10 @@ pub mod protocol {
     //! channel ([`SubscriptionErrorKind::CredentialsRefresh`](crate::SubscriptionErrorKind::CredentialsRefresh))
     //! and retried; fresh credentials that are refused again make the next refresh wait
     //! 1 s, then 2 s, 4 s … up to 60 s (with jitter), until an authorization works.
+    //! The key refresh of a subscribed encrypted channel is an authorization too: when it
+    //! is refused, the channel stays subscribed, is named by `AuthRejected` and waits with
+    //! its held events (at most 256, in order); new credentials fetch the key once and the
+    //! held events are delivered.
 }
 
 pub mod deviations {
@@ -95,6 +99,7 @@ pub mod deviations {
     //! | `subscribe` after a failure | RN Android: silent no-op | tries again at once | the wrapper's bug lost the channel for good |
     //! | auth failure | Java drops the channel | kept as failed, retried after the next reconnect or on `subscribe` | pusher-js behaviour; a transient 503 must not lose the channel |
     //! | expired token (auth 401/403) | a subscription error; the apps re-create the socket with a new token, which loses every subscription in the RN wrapper | the channel waits for new credentials (`AuthRejected`), `update_token` or a token provider authorizes it again on the same connection | a patient can wait longer than the API token lives |
+    //! | expired token during an encrypted channel's key refresh | pusher-js logs the failure and drops the event | the events are held and the refresh waits for new credentials like a subscription | no `call-status` lost to an expired token |
     //! | server rejections (`pusher:error` 4009, "Invalid signature") | reported as connection errors | matched to the pending channel and reported as its subscription error | TBISocket's `onSubscriptionError` should fire with the channel name |
     //! | auth answers for an old `socket_id` | applied (the "Invalid signature" race, libPusher#237) | dropped | the signature is for another socket |
     //! | auth timeout | Java blocks forever; Swift 10 s then sends `<authorizer_timeout>:error` to the server | 10 s, then a subscription error; nothing sent | never leak a placeholder to the server |

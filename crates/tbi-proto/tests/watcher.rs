@@ -224,6 +224,31 @@ fn an_api_behind_the_events_is_polled_until_it_catches_up() {
 }
 
 #[test]
+fn an_unreadable_event_is_reported_and_the_api_asked_instead() {
+    let mut h = Harness::new();
+    h.answer(200, consultation("accepted", json!({})));
+    h.events();
+    h.socket(Event::Message {
+        channel: ChannelName::parse(CHANNEL).unwrap(),
+        event: "call-status".into(),
+        data: r#"{"status": 7"#.into(),
+        user_id: None,
+    });
+    let events = h.events();
+    assert!(
+        matches!(&events[..], [WatchEvent::BadEvent { event, reason }]
+            if event == "call-status" && !reason.is_empty()),
+        "{events:?}"
+    );
+    assert_eq!(h.fetches.len(), 1, "the API tells what the event meant");
+    h.answer(200, consultation("in_progress", ready_chat()));
+    assert!(matches!(h.events().last(), Some(WatchEvent::Ready { .. })));
+    let line = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(line["type"], "bad_event");
+    assert_eq!(line["event"], "call-status");
+}
+
+#[test]
 fn closed_first_ends_the_watch() {
     let mut h = Harness::new();
     h.answer(200, consultation("new", json!({})));

@@ -35,6 +35,8 @@ struct Policy {
     wrong_signature: HashSet<String>,
     token: Option<String>,
     delay: HashMap<String, Duration>,
+    /// The encryption master key, when rotated away from the app's.
+    master_key: Option<[u8; 32]>,
 }
 
 /// The endpoint. Stopped on drop.
@@ -134,9 +136,30 @@ impl AuthEndpoint {
         self.policy.lock().expect("policy").token = token.map(str::to_owned);
     }
 
+    /// Rotates the encryption master key: encrypted channels get shared secrets derived
+    /// from `key` from now on (publish with
+    /// [`publish_encrypted_with`](crate::publish::publish_encrypted_with) and the same key).
+    pub fn rotate_master_key(&self, key: [u8; 32]) {
+        self.policy.lock().expect("policy").master_key = Some(key);
+    }
+
     /// Every request so far.
     pub fn calls(&self) -> Vec<AuthCall> {
         self.calls.lock().expect("calls").clone()
+    }
+
+    /// The `access-token` of every request so far, in order (requests without one left
+    /// out).
+    pub fn tokens(&self) -> Vec<String> {
+        self.calls()
+            .iter()
+            .filter_map(|c| {
+                c.query
+                    .iter()
+                    .find(|(k, _)| k == "access-token")
+                    .map(|(_, v)| v.clone())
+            })
+            .collect()
     }
 }
 
@@ -188,13 +211,14 @@ fn answer(mut request: tiny_http::Request, policy: &Mutex<Policy>, calls: &Mutex
     };
     calls.lock().expect("calls").push(call.clone());
 
-    let (canned, wrong, token, delay) = {
+    let (canned, wrong, token, delay, master_key) = {
         let policy = policy.lock().expect("policy");
         (
             policy.answers.get(&call.channel).cloned(),
             policy.wrong_signature.contains(&call.channel),
             policy.token.clone(),
             policy.delay.get(&call.channel).copied(),
+            policy.master_key,
         )
     };
     if let Some(delay) = delay {
@@ -225,7 +249,10 @@ fn answer(mut request: tiny_http::Request, policy: &Mutex<Policy>, calls: &Mutex
     let user = Some(field("user"))
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "user-1".to_owned());
-    let signer = signer();
+    let signer = match master_key {
+        Some(key) => signer().with_master_key(key),
+        None => signer(),
+    };
     let answer = if path.ends_with("/user-auth") {
         signer.authorize_user(&call.socket_id, &json!({"id": user}).to_string())
     } else {

@@ -22,6 +22,23 @@ pub fn load(name: &str) -> Fixture {
     Fixture::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// `fixtures/{name}.jsonl` cut right after its first subscription, ending with the
+/// client's close (1000): for clients that leave once subscribed, which the replay server
+/// checks send their close frame.
+pub fn closed_after_subscription(name: &str) -> Fixture {
+    let mut fixture = load(name);
+    let subscribed = fixture
+        .steps
+        .iter()
+        .position(|s| matches!(&s.action, Action::Event(e) if e["type"] == "subscribed"))
+        .unwrap_or_else(|| panic!("{name} has no subscription"));
+    fixture.steps.truncate(subscribed + 1);
+    let mut close = fixture.steps[subscribed].clone();
+    close.action = Action::ClientClose { code: Some(1000) };
+    fixture.steps.push(close);
+    fixture
+}
+
 /// The fixtures that replay over real sockets: all but the two whose client output comes
 /// from the 120 s heartbeat timer (the core replays those with fake time).
 pub const REAL_TIME_FIXTURES: [&str; 11] = [

@@ -34,6 +34,7 @@ macro_rules! real_server_tests {
                 tls_end_to_end,
                 token_expires_while_waiting,
                 token_provider_refreshes_once,
+                encrypted_key_refresh_waits_for_a_new_token,
                 consultation_watch,
             );
 
@@ -89,6 +90,11 @@ macro_rules! fixture_replay_tests {
                 $crate::fixture_replay::replay::<$runtime>($file).await;
             }
         )*
+
+        #[$test]
+        async fn stopped_watch_closes_its_socket() {
+            $crate::scenarios::stopped_watch_closes_its_socket::<$runtime>().await;
+        }
     };
 }
 

@@ -75,7 +75,19 @@ pub fn publish_encrypted(
     event: &str,
     plaintext: &str,
 ) -> Result<(), String> {
-    let key = shared_secret(channel, &MASTER_KEY);
+    publish_encrypted_with(&MASTER_KEY, http_url, channel, event, plaintext)
+}
+
+/// [`publish_encrypted`] with another master key (after
+/// [`AuthEndpoint::rotate_master_key`](crate::auth_endpoint::AuthEndpoint::rotate_master_key)).
+pub fn publish_encrypted_with(
+    master_key: &[u8; 32],
+    http_url: &str,
+    channel: &str,
+    event: &str,
+    plaintext: &str,
+) -> Result<(), String> {
+    let key = shared_secret(channel, master_key);
     let mut nonce = [0u8; 24];
     nonce.iter_mut().for_each(|b| *b = fastrand::u8(..));
     publish(http_url, channel, event, &seal(&key, &nonce, plaintext))

@@ -2,7 +2,6 @@
 //! the auth endpoint and a Pusher server replaying the recorded consultation session.
 
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -18,6 +17,7 @@ use tbi_proto::replay::{Action, Fixture};
 use crate::exit::Exit;
 use crate::interrupt::Interrupt;
 use crate::output::{Out, error, tagged};
+use crate::watch::{Ended, run_watch};
 
 /// The recorded session the Pusher server plays.
 const SESSION: &str = include_str!("../../../../fixtures/consultation-flow.jsonl");
@@ -103,7 +103,8 @@ pub(crate) async fn run<R: Runtime>(interrupt: &mut Interrupt) -> Exit {
     let watch = ConsultationWatch::<R>::new(config, TOKEN)
         .api(narrated::<R>(out))
         .socket_config(move |builder| builder.url(ws_url).jitter_seed(1));
-    let run = watch.run(|update| match update {
+    let limit = R::sleep_until(Instant::now() + LIMIT);
+    let ended = run_watch(watch, limit, interrupt, |update| match update {
         WatchUpdate::Watch(event) => out.note(&crate::watch::human(event)),
         WatchUpdate::Socket(event) => {
             if let Some(line) = crate::watch::socket_line(event, true) {
@@ -111,39 +112,29 @@ pub(crate) async fn run<R: Runtime>(interrupt: &mut Interrupt) -> Exit {
             }
         }
         _ => {}
-    });
-    let mut run = Box::pin(run);
-    let limit = Box::pin(R::sleep_until(Instant::now() + LIMIT));
-    let mut limit = limit;
-    let ended = futures::future::poll_fn(|cx| {
-        if interrupt.poll_pressed(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(result) = run.as_mut().poll(cx) {
-            return Poll::Ready(Some(result));
-        }
-        if limit.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Ok(WatchEvent::Failed {
-                message: format!("the demo did not finish within {} s", LIMIT.as_secs()),
-            })));
-        }
-        Poll::Pending
     })
     .await;
     let exit = match ended {
-        None => return Exit::Interrupted,
-        Some(Ok(WatchEvent::Ready { medium, .. })) => {
+        Ended::Interrupted => return Exit::Interrupted,
+        Ended::TimedOut => {
+            error(&format!(
+                "the demo did not finish within {} s",
+                LIMIT.as_secs()
+            ));
+            Exit::Failed
+        }
+        Ended::Over(Ok(WatchEvent::Ready { medium, .. })) => {
             out.note(&tagged(
                 "demo",
                 format!("the {medium} configuration is ready: the app opens the consultation"),
             ));
             Exit::Ok
         }
-        Some(Ok(other)) => {
+        Ended::Over(Ok(other)) => {
             error(&format!("the consultation did not become ready: {other:?}"));
             Exit::Failed
         }
-        Some(Err(e)) => {
+        Ended::Over(Err(e)) => {
             error(&e.to_string());
             Exit::Failed
         }

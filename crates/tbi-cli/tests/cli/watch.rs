@@ -10,9 +10,10 @@ use tbi_test_support::app::APP_KEY;
 use tbi_test_support::auth_endpoint::AuthEndpoint;
 use tbi_test_support::client::unique;
 use tbi_test_support::publish::publish;
+use tbi_test_support::scenarios::left_waiting_room;
 use tbi_test_support::servers::{Server, ServerKind};
 
-use crate::support::{json, spawn};
+use crate::support::{WAIT, json, spawn};
 
 struct World {
     server: std::sync::Arc<Server>,
@@ -236,4 +237,50 @@ fn a_consultation_file_tells_the_api_the_token_and_the_channel() {
         world.api.calls()[0].authorization.as_deref(),
         Some("Bearer t1")
     );
+}
+
+fn watch_args<'a>(api_base: &'a str, ws_url: &'a str, timeout: &'a str) -> Vec<&'a str> {
+    vec![
+        "watch",
+        "--api-base",
+        api_base,
+        "--consultation-id",
+        "42",
+        "--token",
+        "t1",
+        "--ws-url",
+        ws_url,
+        "--timeout",
+        timeout,
+    ]
+}
+
+#[test]
+fn a_timed_out_watch_closes_its_socket_before_exiting() {
+    let (replay, api) = left_waiting_room();
+    let (api_base, ws_url) = (api.base_url(), replay.ws_url());
+    let finished = crate::support::run(&watch_args(&api_base, &ws_url, "2"), WAIT);
+    assert_eq!(finished.code, Some(1), "{finished:#?}");
+    assert!(finished.stderr.contains("timed out"), "{finished:#?}");
+    assert!(
+        finished.stdout.iter().any(|l| l.contains("subscribed")),
+        "{finished:#?}"
+    );
+    replay
+        .finish()
+        .unwrap_or_else(|e| panic!("no clean close: {e}; {finished:#?}"));
+}
+
+#[test]
+fn ctrl_c_closes_the_socket_before_exiting() {
+    let (replay, api) = left_waiting_room();
+    let (api_base, ws_url) = (api.base_url(), replay.ws_url());
+    let mut watch = spawn(&watch_args(&api_base, &ws_url, "20"));
+    watch.expect_line("the subscription", |l| l.contains("subscribed"));
+    watch.interrupt();
+    let finished = watch.finish(WAIT);
+    assert_eq!(finished.code, Some(130), "{finished:#?}");
+    replay
+        .finish()
+        .unwrap_or_else(|e| panic!("no clean close: {e}; {finished:#?}"));
 }

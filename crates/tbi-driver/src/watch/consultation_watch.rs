@@ -107,6 +107,7 @@ enum Wake {
     Token(Option<(RefreshId, Result<String, String>)>),
     ProviderToken(String),
     Timer,
+    Stop,
 }
 
 impl<R: Runtime> ConsultationWatch<R> {
@@ -158,11 +159,46 @@ impl<R: Runtime> ConsultationWatch<R> {
     }
 
     /// Runs until the watch is over; returns its last event (`Ready`, `Closed` or
-    /// `Failed`). Race it with a timer for a deadline.
+    /// `Failed`). For a deadline or a cancel button, use [`run_until`](Self::run_until),
+    /// which closes the socket properly.
     pub async fn run(
-        mut self,
-        mut on_update: impl FnMut(WatchUpdate<'_>),
+        self,
+        on_update: impl FnMut(WatchUpdate<'_>),
     ) -> Result<WatchEvent, WatchError> {
+        match self
+            .run_until(futures::future::pending(), on_update)
+            .await?
+        {
+            Some(end) => Ok(end),
+            None => unreachable!("a pending future never stops the watch"),
+        }
+    }
+
+    /// Runs until the watch is over (`Some` of its last event) or `stop` completes
+    /// (`None`). Either way the consultation's socket is shut down, with a close frame to
+    /// the server, before this returns.
+    ///
+    /// ```no_run
+    /// use std::time::{Duration, Instant};
+    /// use tbi_driver::{ConsultationWatch, Runtime, WatchError};
+    /// use tbi_proto::consultation::WatchConfig;
+    ///
+    /// async fn wait_ten_minutes<R: Runtime>(token: &str) -> Result<(), WatchError> {
+    ///     let watch = ConsultationWatch::<R>::new(WatchConfig::new("https://api.example.com", 42), token);
+    ///     let deadline = R::sleep_until(Instant::now() + Duration::from_secs(600));
+    ///     match watch.run_until(deadline, |_| {}).await? {
+    ///         Some(end) => println!("{end:?}"),
+    ///         None => println!("the doctor did not come: try again later"),
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn run_until(
+        mut self,
+        stop: impl Future<Output = ()>,
+        mut on_update: impl FnMut(WatchUpdate<'_>),
+    ) -> Result<Option<WatchEvent>, WatchError> {
+        let mut stop = std::pin::pin!(stop);
         let api: Arc<dyn ConsultationApi> = match self.api.take() {
             Some(api) => api,
             None => Arc::new(HttpConsultationApi::<R>::new(
@@ -214,7 +250,7 @@ impl<R: Runtime> ConsultationWatch<R> {
                     _ => {}
                 }
             }
-            if let Some(end) = end {
+            if end.is_some() {
                 break end;
             }
             match watcher.poll_timeout() {
@@ -226,6 +262,9 @@ impl<R: Runtime> ConsultationWatch<R> {
                 }
             }
             let wake = futures::future::poll_fn(|cx| {
+                if stop.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Stop);
+                }
                 if let Some(f) = &mut following
                     && let Poll::Ready(event) = f.events.poll_next_unpin(cx)
                 {
@@ -274,6 +313,7 @@ impl<R: Runtime> ConsultationWatch<R> {
                     timer = None;
                     watcher.handle_timeout(now);
                 }
+                Wake::Stop => break None,
             }
         };
         if let Some(f) = following {

@@ -64,10 +64,12 @@ pub(crate) struct HeldEvent {
     pub(crate) user_id: Option<String>,
 }
 
-/// A key refresh in flight for an encrypted channel.
+/// A key refresh for an encrypted channel: in flight, or waiting for new credentials
+/// after the auth endpoint refused the old ones.
 #[derive(Debug)]
 pub(crate) struct Rekey {
-    pub(crate) request: AuthRequestId,
+    /// The auth request under way; `None` while waiting for new credentials.
+    pub(crate) request: Option<AuthRequestId>,
     pub(crate) held: VecDeque<HeldEvent>,
 }
 
@@ -118,6 +120,13 @@ impl Entry {
     /// Whether the application can see this channel (not internal, not being left).
     pub(crate) fn visible(&self) -> bool {
         !self.cancelled && self.kind() != ChannelKind::ServerToUser
+    }
+
+    /// Whether the channel waits for new credentials: to subscribe, or (subscribed and
+    /// encrypted) to fetch a fresh key.
+    pub(crate) fn awaits_credentials(&self) -> bool {
+        self.phase == Phase::AwaitingCredentials
+            || self.rekey.as_ref().is_some_and(|r| r.request.is_none())
     }
 }
 

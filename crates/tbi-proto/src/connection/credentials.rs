@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Connection, human};
+use super::{AuthPurpose, Connection, human};
 use crate::channel::ChannelName;
 use crate::channel::table::Phase;
 use crate::credentials::{Answer, RefreshId, Step};
@@ -146,7 +146,7 @@ impl Connection {
             .filter(|name| {
                 self.channels
                     .get(name)
-                    .is_some_and(|e| e.visible() && e.phase == Phase::AwaitingCredentials)
+                    .is_some_and(|e| e.visible() && e.awaits_credentials())
             })
             .collect()
     }
@@ -157,6 +157,16 @@ impl Connection {
             let Some(entry) = self.channels.get_mut(&name) else {
                 continue;
             };
+            if entry.rekey.as_ref().is_some_and(|r| r.request.is_none()) {
+                // Subscribed, and its fresh key was refused: fetch it again (the socket is
+                // live: losing it ends the key refresh).
+                if let Some(id) = self.request_auth(now, AuthPurpose::Rekey(name.clone()))
+                    && let Some(rekey) = self.channels.get_mut(&name).and_then(|e| e.rekey.as_mut())
+                {
+                    rekey.request = Some(id);
+                }
+                continue;
+            }
             if entry.phase != Phase::AwaitingCredentials {
                 continue;
             }

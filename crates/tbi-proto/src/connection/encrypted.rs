@@ -84,7 +84,7 @@ impl Connection {
                     Some(request) => {
                         if let Some(entry) = self.channels.get_mut(&name) {
                             entry.rekey = Some(Rekey {
-                                request,
+                                request: Some(request),
                                 held: [held].into(),
                             });
                         }
@@ -97,16 +97,37 @@ impl Connection {
 
     pub(super) fn on_rekey_auth(
         &mut self,
+        now: Instant,
         name: &ChannelName,
         id: AuthRequestId,
         answer: Result<AuthResponse, AuthFailure>,
     ) {
+        let refused = matches!(&answer, Err(f) if self.refuses_credentials(f.status));
+        let Some(rekey) = self
+            .channels
+            .get_mut(name)
+            .and_then(|e| e.rekey.as_mut())
+            .filter(|r| r.request == Some(id))
+        else {
+            return;
+        };
+        // Refused credentials (an expired token): the channel stays subscribed, its events
+        // stay held, and the key is fetched again once new credentials are in place.
+        if let (true, Err(failure)) = (refused, &answer) {
+            rekey.request = None;
+            let status = failure.status.unwrap_or_default();
+            let message = format!(
+                "fetching a fresh key for {name} was refused: {}",
+                failure.message
+            );
+            return self.credentials_refused(now, Some(name.clone()), status, message);
+        }
+        if answer.is_ok() {
+            self.credentials_accepted();
+        }
         let Some(entry) = self.channels.get_mut(name) else {
             return;
         };
-        if entry.rekey.as_ref().map(|r| r.request) != Some(id) {
-            return;
-        }
         let held = entry.rekey.take().map(|r| r.held).unwrap_or_default();
         let new_key = answer
             .map_err(|f| format!("could not fetch a fresh key: {}", f.message))

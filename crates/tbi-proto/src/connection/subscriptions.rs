@@ -137,7 +137,7 @@ impl Connection {
         }
         match pending.purpose {
             AuthPurpose::Subscribe(name) => self.on_channel_auth(now, &name, id, answer),
-            AuthPurpose::Rekey(name) => self.on_rekey_auth(&name, id, answer),
+            AuthPurpose::Rekey(name) => self.on_rekey_auth(now, &name, id, answer),
             AuthPurpose::User => self.on_user_auth(now, id, answer),
         }
     }

@@ -121,6 +121,14 @@ pub enum WatchEvent {
         /// What the API said.
         message: String,
     },
+    /// An event of the consultation's channel had a payload that cannot be read. The
+    /// watcher does not guess: it fetches the consultation instead.
+    BadEvent {
+        /// The event's name.
+        event: String,
+        /// What is wrong with its payload.
+        reason: String,
+    },
     /// The watch cannot go on (no such consultation, no channel to follow). The watch is
     /// over.
     Failed {
@@ -182,6 +190,11 @@ impl Serialize for WatchEvent {
             Self::TokenRejected { message } => {
                 map.serialize_entry("type", "token_rejected")?;
                 map.serialize_entry("message", message)?;
+            }
+            Self::BadEvent { event, reason } => {
+                map.serialize_entry("type", "bad_event")?;
+                map.serialize_entry("event", event)?;
+                map.serialize_entry("reason", reason)?;
             }
             Self::Failed { message } => {
                 map.serialize_entry("type", "failed")?;

@@ -327,7 +327,15 @@ impl Watcher {
                 }
                 // The medium's session exists: its configuration is in the consultation.
                 Ok(Some(_)) => self.want_fetch(now),
-                Ok(None) | Err(_) => {}
+                Ok(None) => {}
+                // Untrusted payload: say so, and ask the API what the event meant.
+                Err(e) => {
+                    self.push(WatchEvent::BadEvent {
+                        event: e.event,
+                        reason: e.reason,
+                    });
+                    self.want_fetch(now);
+                }
             },
             // Events sent before the first confirmation, or while disconnected, are lost:
             // the consultation tells what happened meanwhile.

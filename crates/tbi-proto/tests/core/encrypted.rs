@@ -25,6 +25,23 @@ fn subscribed() -> Harness {
     h
 }
 
+/// The backend seals a `call-status` with the key of master key `master`.
+fn call_status(h: &mut Harness, master: u8, nonce: u8, status: &str) {
+    h.server(sealed_event(
+        "call-status",
+        master,
+        nonce,
+        &json!({"status": status}).to_string(),
+    ));
+}
+
+/// Subscribed, after which the backend rotated its master key to 43.
+fn rotated() -> Harness {
+    let mut h = subscribed();
+    h.signer = AuthSigner::new(KEY, SECRET).with_master_key([43; 32]);
+    h
+}
+
 fn messages(events: &[Event]) -> Vec<(String, String)> {
     events
         .iter()
@@ -48,12 +65,7 @@ fn failures(events: &[Event]) -> Vec<(String, String)> {
 #[test]
 fn events_are_decrypted_with_the_shared_secret() {
     let mut h = subscribed();
-    h.server(sealed_event(
-        "call-status",
-        42,
-        1,
-        r#"{"status":"in_progress"}"#,
-    ));
+    call_status(&mut h, 42, 1, "in_progress");
     assert_eq!(
         messages(&h.events()),
         [("call-status".into(), r#"{"status":"in_progress"}"#.into())]
@@ -62,20 +74,9 @@ fn events_are_decrypted_with_the_shared_secret() {
 
 #[test]
 fn a_rotated_key_is_fetched_once_and_the_event_delivered() {
-    let mut h = subscribed();
-    h.signer = AuthSigner::new(KEY, SECRET).with_master_key([43; 32]);
-    h.server(sealed_event(
-        "call-status",
-        43,
-        1,
-        r#"{"status":"accepted"}"#,
-    ));
-    h.server(sealed_event(
-        "call-status",
-        43,
-        2,
-        r#"{"status":"in_progress"}"#,
-    ));
+    let mut h = rotated();
+    call_status(&mut h, 43, 1, "accepted");
+    call_status(&mut h, 43, 2, "in_progress");
     let log = h.take();
     assert!(
         messages(&log.events).is_empty(),
@@ -98,8 +99,7 @@ fn a_rotated_key_is_fetched_once_and_the_event_delivered() {
 
 #[test]
 fn events_sealed_with_the_old_key_while_refreshing_still_open() {
-    let mut h = subscribed();
-    h.signer = AuthSigner::new(KEY, SECRET).with_master_key([43; 32]);
+    let mut h = rotated();
     h.server(sealed_event("new", 43, 1, "1"));
     h.server(sealed_event("old", 42, 2, "2"));
     let request = h.auths().remove(0);
@@ -188,4 +188,102 @@ fn events_held_when_the_connection_drops_are_reported() {
     let failed = failures(&h.events());
     assert_eq!(failed.len(), 1);
     assert!(failed[0].1.contains("connection was lost"));
+}
+
+fn rejected_channels(events: &[Event]) -> Vec<(Option<String>, Vec<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AuthRejected {
+                channel, waiting, ..
+            } => Some((
+                channel.as_ref().map(ToString::to_string),
+                waiting.iter().map(ToString::to_string).collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_refused_key_refresh_holds_the_events_until_new_credentials_fetch_the_key() {
+    let mut h = rotated();
+    call_status(&mut h, 43, 1, "accepted");
+    let request = h.auths().remove(0);
+    // The token in the auth endpoint expired meanwhile.
+    h.answer(
+        &request,
+        tbi_proto::AuthResponse::from_http(401, b"token expired"),
+    );
+    let log = h.take();
+    assert!(
+        failures(&log.events).is_empty(),
+        "nothing lost: {:?}",
+        log.events
+    );
+    assert_eq!(
+        rejected_channels(&log.events),
+        [(Some(CHANNEL.to_owned()), vec![CHANNEL.to_owned()])]
+    );
+    assert!(
+        log.sent.is_empty(),
+        "the channel stays subscribed: {:?}",
+        log.sent
+    );
+    assert_eq!(
+        h.conn.channel(CHANNEL).unwrap().status,
+        tbi_proto::SubscriptionStatus::Subscribed
+    );
+    // Still held while waiting, in order.
+    call_status(&mut h, 43, 2, "in_progress");
+    let log = h.take();
+    assert!(
+        log.events.is_empty() && log.auths.is_empty(),
+        "{:?}",
+        log.events
+    );
+
+    h.conn.credentials_updated(h.now);
+    let again = h.auths();
+    assert_eq!(again.len(), 1, "one key fetch");
+    assert_eq!(again[0].channel().unwrap(), CHANNEL);
+    h.authorize(&again[0], None);
+    let log = h.take();
+    assert_eq!(
+        messages(&log.events),
+        [
+            ("call-status".into(), r#"{"status":"accepted"}"#.into()),
+            ("call-status".into(), r#"{"status":"in_progress"}"#.into())
+        ]
+    );
+    assert!(log.sent.is_empty(), "no re-subscription: {:?}", log.sent);
+    h.conn.credentials_updated(h.now);
+    assert!(h.auths().is_empty(), "nothing waits any more");
+}
+
+#[test]
+fn a_refused_key_refresh_asks_the_token_provider_once() {
+    let mut h = Harness::with(builder().refresh_credentials(true).build().unwrap());
+    h.establish("1.1");
+    h.subscribed_authorized(CHANNEL, None);
+    h.take();
+    h.signer = AuthSigner::new(KEY, SECRET).with_master_key([43; 32]);
+    h.server(sealed_event("a", 43, 1, "1"));
+    let request = h.auths().remove(0);
+    h.answer(
+        &request,
+        tbi_proto::AuthResponse::from_http(403, b"forbidden"),
+    );
+    h.server(sealed_event("b", 43, 2, "2"));
+    let refreshes = h.refreshes();
+    assert_eq!(refreshes.len(), 1);
+    h.conn.handle_credentials(h.now, refreshes[0], Ok(()));
+    let again = h.auths();
+    assert_eq!(again.len(), 1);
+    h.authorize(&again[0], None);
+    assert_eq!(
+        messages(&h.events()),
+        [("a".into(), "1".into()), ("b".into(), "2".into())]
+    );
+    assert!(h.refreshes().is_empty());
 }

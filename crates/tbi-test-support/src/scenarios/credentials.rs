@@ -9,7 +9,9 @@ use tbi_proto::{Event, SubscriptionErrorKind, SubscriptionStatus};
 
 use super::{publish_on, wait_for_log};
 use crate::auth_endpoint::AuthEndpoint;
+use crate::block::blocking;
 use crate::client::{Client, config, unique};
+use crate::publish::publish_encrypted_with;
 use crate::servers::Server;
 
 fn with_token(url: &str, token: &str) -> String {
@@ -220,16 +222,87 @@ pub async fn token_provider_refreshes_once<R: Runtime>(server: &Server) {
         2,
         "one refresh at a time, then one retry"
     );
-    let tokens: Vec<String> = auth
-        .calls()
-        .iter()
-        .filter_map(|c| {
-            c.query
-                .iter()
-                .find(|(k, _)| k == "access-token")
-                .map(|(_, v)| v.clone())
-        })
-        .collect();
+    let tokens = auth.tokens();
     assert_eq!(tokens, ["stale", "stale", "fresh", "fresh"]);
+    client.socket.shutdown().await;
+}
+
+/// The key of an encrypted channel rotates while the token expires: the key refresh is
+/// refused, the event is held (not dropped as a decryption failure), and `update_token`
+/// fetches the new key on the same subscription and delivers it.
+pub async fn encrypted_key_refresh_waits_for_a_new_token<R: Runtime>(server: &Server) {
+    let auth = AuthEndpoint::start();
+    auth.require_token(Some("t1"));
+    let channel = unique("private-encrypted-consultation-");
+    let mut client = Client::<R>::new(
+        config(&server.ws_url(), None, "u")
+            .auth_endpoint(with_token(&auth.url(), "t1"))
+            .auth_token_param("access-token")
+            .build()
+            .expect("config"),
+    );
+    client.connect().await;
+    client.subscribed(&channel).await;
+
+    // The backend rotates its master key; the patient's token expires.
+    let rotated = [9; 32];
+    auth.rotate_master_key(rotated);
+    auth.require_token(Some("t2"));
+    let (url, ch) = (server.http_url(), channel.clone());
+    blocking(move || {
+        publish_encrypted_with(
+            &rotated,
+            &url,
+            &ch,
+            "call-status",
+            r#"{"status":"in_progress"}"#,
+        )
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    match client
+        .expect("auth rejected", |e| matches!(e, Event::AuthRejected { .. }))
+        .await
+    {
+        Event::AuthRejected {
+            channel: refused,
+            status,
+            ..
+        } => {
+            assert_eq!(refused.map(|c| c.to_string()), Some(channel.clone()));
+            assert_eq!(status, 401);
+        }
+        _ => unreachable!(),
+    }
+    client
+        .socket
+        .update_token("t2")
+        .await
+        .expect("a token placement");
+    assert_eq!(
+        client.message(&channel, "call-status").await,
+        r#"{"status":"in_progress"}"#
+    );
+    let seen = client.seen();
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::DecryptionFailure { .. })),
+        "nothing dropped: {seen:#?}"
+    );
+    let subscribed = seen
+        .iter()
+        .filter(|e| matches!(e, Event::SubscriptionSucceeded { .. }))
+        .count();
+    assert_eq!(
+        subscribed, 1,
+        "the key was fetched, the channel not re-subscribed"
+    );
+    let tokens = auth.tokens();
+    assert_eq!(
+        tokens,
+        ["t1", "t1", "t2"],
+        "subscribe, refused key, new key"
+    );
     client.socket.shutdown().await;
 }

@@ -15,8 +15,11 @@ use crate::servers::{Server, ServerKind};
 mod credentials;
 mod watch;
 
-pub use credentials::{token_expires_while_waiting, token_provider_refreshes_once};
-pub use watch::consultation_watch;
+pub use credentials::{
+    encrypted_key_refresh_waits_for_a_new_token, token_expires_while_waiting,
+    token_provider_refreshes_once,
+};
+pub use watch::{consultation_watch, left_waiting_room, stopped_watch_closes_its_socket};
 
 pub(crate) async fn publish_on(server: &Server, channel: &str, event: &str, data: &str) {
     let (url, channel, event, data) = (

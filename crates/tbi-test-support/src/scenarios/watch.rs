@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::json;
 use tbi_driver::{ConsultationWatch, Runtime, TokenFuture, WatchUpdate};
 use tbi_loopback::consultation_api::ConsultationApi;
+use tbi_loopback::replay::ReplayServer;
+use tbi_proto::Event;
 use tbi_proto::consultation::{Medium, WatchConfig, WatchEvent};
 
 use super::publish_on;
@@ -111,4 +113,60 @@ pub async fn consultation_watch<R: Runtime>(server: &Server) {
         "{calls:#?}"
     );
     assert!(provided.load(Ordering::SeqCst) >= 1);
+}
+
+/// A watch stopped before the consultation is ready (the app's deadline, the user leaving
+/// the waiting room) closes its socket with a close frame before `run_until` returns: the
+/// recorded session below ends with the client's close, which the replay server checks.
+pub async fn stopped_watch_closes_its_socket<R: Runtime>() {
+    let (replay, api) = left_waiting_room();
+    let ws_url = replay.ws_url();
+    let watch = ConsultationWatch::<R>::new(WatchConfig::new(api.base_url(), 42), "t1")
+        .socket_config(move |builder| builder.url(ws_url).jitter_seed(1));
+    let (subscribed_tx, subscribed_rx) = futures::channel::oneshot::channel::<()>();
+    let mut subscribed_tx = Some(subscribed_tx);
+    // The user leaves the waiting room as soon as the channel is followed.
+    let stop = async {
+        let _ = subscribed_rx.await;
+    };
+    let ended = within::<R, _>(
+        WAIT,
+        watch.run_until(stop, |update| {
+            if let WatchUpdate::Socket(Event::SubscriptionSucceeded { .. }) = update
+                && let Some(tx) = subscribed_tx.take()
+            {
+                let _ = tx.send(());
+            }
+        }),
+    )
+    .await
+    .expect("the watch stops in time")
+    .expect("the watch runs");
+    assert_eq!(ended, None, "stopped, not over");
+    // The socket is closed by now: the server saw the close frame.
+    let until = std::time::Instant::now() + WAIT;
+    while !replay.played() && std::time::Instant::now() < until {
+        R::sleep_until(std::time::Instant::now() + std::time::Duration::from_millis(10)).await;
+    }
+    replay
+        .finish()
+        .unwrap_or_else(|e| panic!("the client differed from the recording: {e}"));
+}
+
+/// A Pusher server replaying the consultation session until the subscription, then
+/// expecting the client's close frame; and the consultation API (token `t1`) of a
+/// consultation 42 that stays `new`: a patient who leaves the waiting room.
+pub fn left_waiting_room() -> (ReplayServer, ConsultationApi) {
+    let fixture = crate::fixture_replay::closed_after_subscription("consultation-flow");
+    let replay = ReplayServer::start_autonomous(fixture, Box::new(|_| {}), 0.0)
+        .expect("the replay server starts");
+    let api = ConsultationApi::start("t1").expect("the API starts");
+    api.set(
+        42,
+        json!({"id": 42, "status": "new", "medium": "chat", "pusherAppKey": "app-key",
+            "pusherChannel": "private-consultation-42",
+            "socketParams": {"apiKey": "app-key", "cluster": "eu",
+                "authEndpoint": format!("{}?access-token=t1", replay.auth_url())}}),
+    );
+    (replay, api)
 }
