@@ -1,6 +1,6 @@
 //! The one TLS configuration shared by WebSocket and HTTP connections.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::ClientConfig;
 
@@ -10,11 +10,21 @@ use rustls::ClientConfig;
 /// The provider is explicit, so nothing depends on a process-wide default provider (which
 /// panics when none or two are installed), and this crate never installs one.
 ///
+/// Built once per process and shared: the root store and rustls's session cache cost
+/// about 24 KiB, which every socket used to pay on its own, and sharing the cache lets
+/// sockets to the same host resume TLS sessions.
+///
 /// ```
 /// let tls = tbi_driver::default_tls_config();
 /// assert!(tls.alpn_protocols.is_empty());
+/// assert!(std::sync::Arc::ptr_eq(&tls, &tbi_driver::default_tls_config()));
 /// ```
 pub fn default_tls_config() -> Arc<ClientConfig> {
+    static SHARED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    SHARED.get_or_init(build).clone()
+}
+
+fn build() -> Arc<ClientConfig> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

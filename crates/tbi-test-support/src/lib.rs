@@ -11,6 +11,7 @@ pub mod client;
 pub mod fixture_replay;
 pub mod iris;
 mod macros;
+pub mod memory;
 pub mod ports;
 pub mod process;
 pub mod publish;
