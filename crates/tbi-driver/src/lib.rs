@@ -65,6 +65,7 @@ mod endpoint;
 mod engine;
 mod error;
 mod events;
+mod handle;
 mod handlers;
 pub mod http;
 mod iris;

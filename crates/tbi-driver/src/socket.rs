@@ -1,7 +1,7 @@
 //! `TbiSocket`: the cheap, cloneable handle applications hold.
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::channel::{mpsc, oneshot};
@@ -12,34 +12,13 @@ use crate::config::{AuthSettings, SocketConfig};
 use crate::driver::{Command, Driver};
 use crate::engine::drive;
 use crate::error::SocketError;
-use crate::events::{EventStream, Subscribers};
+use crate::events::EventStream;
+use crate::handle;
 use crate::handlers::{Handlers, SubscriptionFailure, TbiSocketEvent};
 use crate::runtime::Runtime;
 
 /// What the handles and the driver share.
-#[derive(Default)]
-pub(crate) struct Shared {
-    handlers: Mutex<Handlers>,
-    pub(crate) subscribers: Subscribers<tbi_proto::Event>,
-    state: Mutex<Option<ConnectionState>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking handler cannot poison these: handlers run outside the locks.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Shared {
-    pub(crate) fn handlers(&self) -> Handlers {
-        lock(&self.handlers).clone()
-    }
-
-    pub(crate) fn set_state(&self, state: ConnectionState) {
-        *lock(&self.state) = Some(state);
-    }
-}
+pub(crate) type Shared = handle::Shared<Handlers, tbi_proto::Event, ConnectionState>;
 
 /// A Pusher Channels client socket: TBISocket for Rust.
 ///
@@ -115,11 +94,9 @@ impl<R: Runtime> TbiSocket<R> {
         &self,
         command: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, SocketError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .unbounded_send(command(reply))
-            .map_err(|_| SocketError::Closed)?;
-        answer.await.map_err(|_| SocketError::Closed)
+        handle::call(&self.commands, command)
+            .await
+            .ok_or(SocketError::Closed)
     }
 
     /// Connects (and keeps reconnecting as the close codes and the policy say).
@@ -276,7 +253,7 @@ impl<R: Runtime> TbiSocket<R> {
 impl<R> TbiSocket<R> {
     /// The connection state, as of the last state change event.
     pub fn state(&self) -> ConnectionState {
-        lock(&self.shared.state).unwrap_or(ConnectionState::Disconnected)
+        self.shared.state().unwrap_or(ConnectionState::Disconnected)
     }
 
     /// A stream of every event from now on. Each call makes a new, independent stream.
@@ -285,7 +262,7 @@ impl<R> TbiSocket<R> {
     }
 
     fn set(&self, update: impl FnOnce(&mut Handlers)) -> &Self {
-        update(&mut lock(&self.shared.handlers));
+        self.shared.update_handlers(update);
         self
     }
 

@@ -15,25 +15,31 @@ fn sockudo() -> std::sync::Arc<Server> {
     Server::shared(ServerKind::Sockudo)
 }
 
-/// Listens on `channel` for one event, publishes `data` once subscribed, and returns the
-/// JSON lines.
-fn listen_once(extra: &[&str], channel: &str, publish_it: impl FnOnce()) -> Vec<serde_json::Value> {
-    let server = sockudo();
-    let url = server.ws_url();
+/// `listen --key APP_KEY --url {url} --channel {channel}`, then `rest`.
+fn listen_args<'a>(url: &'a str, channel: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "listen",
         "--key",
         APP_KEY,
         "--url",
-        &url,
+        url,
         "--channel",
         channel,
-        "--count",
-        "1",
-        "--timeout",
-        "20",
-        "--json",
     ];
+    args.extend_from_slice(rest);
+    args
+}
+
+/// Listens on `channel` for one event, publishes `data` once subscribed, and returns the
+/// JSON lines.
+fn listen_once(extra: &[&str], channel: &str, publish_it: impl FnOnce()) -> Vec<serde_json::Value> {
+    let server = sockudo();
+    let url = server.ws_url();
+    let mut args = listen_args(
+        &url,
+        channel,
+        &["--count", "1", "--timeout", "20", "--json"],
+    );
     args.extend_from_slice(extra);
     let mut listener = spawn(&args);
     listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
@@ -125,45 +131,39 @@ fn a_presence_channel_lists_members_and_their_arrivals() {
     let server = sockudo();
     let url = server.ws_url();
     let endpoint = auth.url();
-    let patient = [
-        "listen",
-        "--key",
-        APP_KEY,
-        "--url",
+    let patient = listen_args(
         &url,
-        "--channel",
         &channel,
-        "--auth-endpoint",
-        &endpoint,
-        "--auth-param",
-        "user=patient",
-        "--count",
-        "1",
-        "--timeout",
-        "20",
-        "--json",
-    ];
+        &[
+            "--auth-endpoint",
+            &endpoint,
+            "--auth-param",
+            "user=patient",
+            "--count",
+            "1",
+            "--timeout",
+            "20",
+            "--json",
+        ],
+    );
     let mut listener = spawn(&patient);
     let subscribed =
         listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
     assert_eq!(json(&subscribed)["members"][0]["user_id"], "patient");
     // The doctor joins (a second listener) and says hello with a published event.
-    let doctor = [
-        "listen",
-        "--key",
-        APP_KEY,
-        "--url",
+    let doctor = listen_args(
         &url,
-        "--channel",
         &channel,
-        "--auth-endpoint",
-        &endpoint,
-        "--auth-param",
-        "user=doctor",
-        "--timeout",
-        "20",
-        "--json",
-    ];
+        &[
+            "--auth-endpoint",
+            &endpoint,
+            "--auth-param",
+            "user=doctor",
+            "--timeout",
+            "20",
+            "--json",
+        ],
+    );
     let mut second = spawn(&doctor);
     second.expect_line("the doctor's subscription", |l| {
         l.contains(r#""type":"subscribed""#)
@@ -195,19 +195,11 @@ fn human_output_by_default() {
     let channel = unique("consultation-");
     let server = sockudo();
     let url = server.ws_url();
-    let mut listener = spawn(&[
-        "listen",
-        "--key",
-        APP_KEY,
-        "--url",
+    let mut listener = spawn(&listen_args(
         &url,
-        "--channel",
         &channel,
-        "--count",
-        "1",
-        "--timeout",
-        "20",
-    ]);
+        &["--count", "1", "--timeout", "20"],
+    ));
     listener.expect_line("the subscription", |l| l.starts_with("subscribed"));
     publish(
         &server.http_url(),
@@ -252,17 +244,7 @@ fn a_failing_auth_endpoint_fails_with_its_status() {
     let url = sockudo().ws_url();
     let endpoint = auth.url();
     let done = run(
-        &[
-            "listen",
-            "--key",
-            APP_KEY,
-            "--url",
-            &url,
-            "--channel",
-            &channel,
-            "--auth-endpoint",
-            &endpoint,
-        ],
+        &listen_args(&url, &channel, &["--auth-endpoint", &endpoint]),
         Duration::from_secs(15),
     );
     assert_eq!(done.code, Some(1), "{done:#?}");
@@ -280,19 +262,7 @@ fn a_timeout_exits_1() {
     let channel = unique("quiet-");
     let url = sockudo().ws_url();
     let done = run(
-        &[
-            "listen",
-            "--key",
-            APP_KEY,
-            "--url",
-            &url,
-            "--channel",
-            &channel,
-            "--count",
-            "1",
-            "--timeout",
-            "1",
-        ],
+        &listen_args(&url, &channel, &["--count", "1", "--timeout", "1"]),
         Duration::from_secs(15),
     );
     assert_eq!(done.code, Some(1), "{done:#?}");
@@ -308,22 +278,13 @@ fn the_async_std_adapter_runs_the_same_command() {
     let channel = unique("consultation-");
     let server = sockudo();
     let url = server.ws_url();
-    let mut listener = spawn(&[
-        "--runtime",
-        "async-std",
-        "listen",
-        "--key",
-        APP_KEY,
-        "--url",
+    let mut args = vec!["--runtime", "async-std"];
+    args.extend(listen_args(
         &url,
-        "--channel",
         &channel,
-        "--count",
-        "1",
-        "--timeout",
-        "20",
-        "--json",
-    ]);
+        &["--count", "1", "--timeout", "20", "--json"],
+    ));
+    let mut listener = spawn(&args);
     listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
     publish(&server.http_url(), &channel, "call-status", "{}").unwrap();
     assert_eq!(listener.finish(Duration::from_secs(20)).code, Some(0));

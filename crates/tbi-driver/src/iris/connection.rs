@@ -1,7 +1,7 @@
 //! `IrisConnection`: the cheap, cloneable handle applications hold.
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use futures::channel::{mpsc, oneshot};
 use iris_proto::{
@@ -10,7 +10,8 @@ use iris_proto::{
 };
 
 use crate::engine::drive;
-use crate::events::{EventStream, Subscribers};
+use crate::events::EventStream;
+use crate::handle;
 use crate::iris::config::IrisConfig;
 use crate::iris::driver::{IrisCommand, IrisDriver};
 use crate::iris::error::IrisError;
@@ -19,29 +20,7 @@ use crate::iris::trace_id::new_trace_id;
 use crate::runtime::Runtime;
 
 /// What the handles and the driver share.
-#[derive(Default)]
-pub(crate) struct IrisShared {
-    handlers: Mutex<IrisHandlers>,
-    pub(crate) subscribers: Subscribers<Event>,
-    state: Mutex<Option<ConnectionState>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking handler cannot poison these: handlers run outside the locks.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl IrisShared {
-    pub(crate) fn handlers(&self) -> IrisHandlers {
-        lock(&self.handlers).clone()
-    }
-
-    pub(crate) fn set_state(&self, state: ConnectionState) {
-        *lock(&self.state) = Some(state);
-    }
-}
+pub(crate) type IrisShared = handle::Shared<IrisHandlers, Event, ConnectionState>;
 
 /// The Iris RTC connection that delivers incoming-call notifications: IrisRtcConnection
 /// for Rust.
@@ -125,11 +104,9 @@ impl<R: Runtime> IrisConnection<R> {
         &self,
         command: impl FnOnce(oneshot::Sender<T>) -> IrisCommand,
     ) -> Result<T, IrisError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .unbounded_send(command(reply))
-            .map_err(|_| IrisError::Closed)?;
-        answer.await.map_err(|_| IrisError::Closed)
+        handle::call(&self.commands, command)
+            .await
+            .ok_or(IrisError::Closed)
     }
 
     /// Connects (`connect(irisToken, routingId, eventManagerUrl)`): asks the event manager
@@ -223,7 +200,7 @@ impl<R: Runtime> IrisConnection<R> {
 impl<R> IrisConnection<R> {
     /// The connection state, as of the last input the connection handled.
     pub fn state(&self) -> ConnectionState {
-        lock(&self.shared.state).unwrap_or(ConnectionState::Disconnected)
+        self.shared.state().unwrap_or(ConnectionState::Disconnected)
     }
 
     /// Whether the XMPP stream is online (`isConnectionAlive()`).
@@ -237,7 +214,7 @@ impl<R> IrisConnection<R> {
     }
 
     fn set(&self, update: impl FnOnce(&mut IrisHandlers)) -> &Self {
-        update(&mut lock(&self.shared.handlers));
+        self.shared.update_handlers(update);
         self
     }
 
