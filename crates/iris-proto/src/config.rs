@@ -2,6 +2,14 @@
 
 use std::time::Duration;
 
+use crate::error::ConfigError;
+
+/// The longest accepted ping interval, pong grace, reconnect interval and connect timeout.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// The longest accepted reconnect deadline and token warning.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 /// The connection's settings. Defaults are the reference SDK's (`RtcConfig`).
 ///
 /// ```
@@ -64,5 +72,88 @@ impl Default for Config {
             telemetry: false,
             acknowledge_notifications: false,
         }
+    }
+}
+
+impl Config {
+    /// Checks every setting against its range: the intervals and the connect timeout
+    /// from above zero (the pong grace from zero) to [`MAX_INTERVAL`], the reconnect
+    /// deadline and the token warning up to [`MAX_DEADLINE`] (the deadline above zero),
+    /// `ping_misses` from 1 to 100. [`Connection::connect`](crate::Connection::connect)
+    /// refuses to start with a configuration that fails this.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use iris_proto::{Config, ConfigError};
+    ///
+    /// assert!(Config::default().validate().is_ok());
+    /// let once_a_day = Config {
+    ///     ping_interval: Duration::from_secs(24 * 60 * 60),
+    ///     ..Config::default()
+    /// };
+    /// assert!(matches!(
+    ///     once_a_day.validate(),
+    ///     Err(ConfigError::InvalidDuration { name: "ping_interval", .. })
+    /// ));
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let within = |name, value: Duration, zero_ok: bool, max: Duration, requirement| {
+            if (value.is_zero() && !zero_ok) || value > max {
+                Err(ConfigError::InvalidDuration {
+                    name,
+                    requirement,
+                    value,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        const ABOVE_ZERO: &str = "above zero and at most 1 hour";
+        within(
+            "ping_interval",
+            self.ping_interval,
+            false,
+            MAX_INTERVAL,
+            ABOVE_ZERO,
+        )?;
+        within(
+            "pong_grace",
+            self.pong_grace,
+            true,
+            MAX_INTERVAL,
+            "at most 1 hour",
+        )?;
+        within(
+            "reconnect_interval",
+            self.reconnect_interval,
+            false,
+            MAX_INTERVAL,
+            ABOVE_ZERO,
+        )?;
+        within(
+            "connect_timeout",
+            self.connect_timeout,
+            false,
+            MAX_INTERVAL,
+            ABOVE_ZERO,
+        )?;
+        within(
+            "reconnect_deadline",
+            self.reconnect_deadline,
+            false,
+            MAX_DEADLINE,
+            "above zero and at most 30 days",
+        )?;
+        within(
+            "token_warning",
+            self.token_warning,
+            true,
+            MAX_DEADLINE,
+            "at most 30 days",
+        )?;
+        if !(1..=100).contains(&self.ping_misses) {
+            return Err(ConfigError::InvalidPingMisses(self.ping_misses));
+        }
+        Ok(())
     }
 }

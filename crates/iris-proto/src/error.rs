@@ -1,6 +1,7 @@
 //! Error codes (the reference SDK's numbers) and the errors commands return.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
@@ -91,6 +92,9 @@ pub enum ParameterError {
     /// The event manager URL is empty or unusable.
     #[error("event manager URL {0:?} is not a host name or an http(s) URL")]
     InvalidEventManagerUrl(String),
+    /// The connection's configuration is out of range.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 impl ParameterError {
@@ -98,6 +102,27 @@ impl ParameterError {
     pub fn code(&self) -> ErrorCode {
         ErrorCode::IncorrectParameters
     }
+}
+
+/// Why a [`Config`](crate::Config) was refused: a setting outside the range the
+/// connection supports. [`Config::validate`](crate::Config::validate) checks it;
+/// [`Connection::connect`](crate::Connection::connect) refuses to start with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A duration is outside its range.
+    #[error("{name} must be {requirement}, got {value:?}")]
+    InvalidDuration {
+        /// Which setting.
+        name: &'static str,
+        /// Its range, for a person.
+        requirement: &'static str,
+        /// What it was.
+        value: Duration,
+    },
+    /// `ping_misses` is outside 1 to 100.
+    #[error("ping_misses must be from 1 to 100, got {0}")]
+    InvalidPingMisses(u32),
 }
 
 /// Why `reject_session` refused.
@@ -113,6 +138,43 @@ pub enum RejectError {
     /// The notification has no `roomid`.
     #[error("the notification has no roomid attribute; it cannot be rejected")]
     MissingRoomId,
+}
+
+/// Why the XMPP stream was given up. Each is reported as an
+/// [`Event::ConnectionError`](crate::Event::ConnectionError) (-106), then the socket is
+/// closed and the connection reconnects like after any loss
+/// ([`DisconnectReason::StreamFailed`](crate::DisconnectReason::StreamFailed)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// A stanza (complete or not) is larger than the limit, 65,535 bytes as in the
+    /// reference SDK's parser.
+    #[error("the server sent a stanza of more than {limit} bytes ({size} bytes)")]
+    StanzaTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+        /// How much of the stanza had arrived when it was refused.
+        size: usize,
+    },
+    /// Elements nest deeper than the limit (32 levels; notifications use 3).
+    #[error("the server sent a stanza nested deeper than {limit} elements")]
+    TooDeep {
+        /// The limit, in levels.
+        limit: usize,
+    },
+    /// The XML is not well-formed.
+    #[error("malformed XML from the server: {0}")]
+    Malformed(String),
+    /// The server sent `<stream:error>` with this condition (`conflict`,
+    /// `system-shutdown`, …).
+    #[error("stream error from the server: {condition}")]
+    Server {
+        /// The condition's element name; empty when there was none.
+        condition: String,
+    },
+    /// The XMPP negotiation (SASL, bind, session) failed.
+    #[error("{0}")]
+    Negotiation(String),
 }
 
 #[cfg(test)]

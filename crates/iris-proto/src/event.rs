@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, StreamError};
 use crate::notification::Notification;
 
 /// An event for the application, emitted as [`Output::Event`](crate::Output::Event).
@@ -57,11 +57,20 @@ pub enum Event {
     /// The reference SDK's `onEvent` states.
     #[serde(rename = "sdk_event")]
     Sdk(SdkEvent),
+    /// Never produced by the core: an adapter's bounded event stream sends it to a
+    /// subscriber that fell behind, after dropping its `missed` oldest events (the
+    /// handlers and the other subscribers got them). A notification may have been among
+    /// them: ask the application server for calls in progress.
+    Lagged {
+        /// How many events this subscriber lost.
+        missed: u64,
+    },
 }
 
 /// Why the connection ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The application called `close()`.
     Closed,
@@ -72,6 +81,18 @@ pub enum DisconnectReason {
         /// What happened.
         reason: String,
     },
+    /// What the server sent could not be read (oversized or too deeply nested stanzas,
+    /// malformed XML, a `<stream:error>`, a failed negotiation); a reconnect follows when
+    /// enabled.
+    StreamFailed {
+        /// What was wrong.
+        #[serde(serialize_with = "as_display")]
+        error: StreamError,
+    },
+}
+
+fn as_display<S: serde::Serializer>(error: &StreamError, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(error)
 }
 
 /// `onEvent`'s `{type: "connection", state, details}`.

@@ -129,15 +129,9 @@ impl Failure {
     }
 }
 
+/// A piece of an error body for a message, its secrets hidden.
 fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let flat: String = text
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    flat
+    tbi_common::excerpt(body, 200)
 }
 
 /// A string or a number, as text (`websocket_server_token_expiry_time` arrives as both).
@@ -264,15 +258,51 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<ServerInfo, Fai
     })
 }
 
-/// `wss://{server}/xmpp-websocket/routingid/{rid}/timestamp/{expiry}/token/{token}`. A
-/// server given with a scheme (`ws://host:port`, self-hosted and test servers) keeps it.
-pub(crate) fn websocket_url(server: &str, routing_id: &str, info: &ServerInfo) -> String {
-    let server = server.trim_end_matches('/');
-    let base = if server.contains("://") {
-        server.to_owned()
-    } else {
-        format!("wss://{server}")
+/// The WebSocket server's base URL: a bare host (the reference form) becomes
+/// `wss://{host}`; a `wss://` URL is kept. The token travels in the URL's path, so a plain
+/// `ws://` server is accepted only from an event manager that was itself reached over
+/// plain `http://` (a self-hosted or test setup): an HTTPS event manager that names one
+/// is refused, not followed. `trusted` (an application's override) may be `ws://`.
+pub(crate) fn websocket_base(
+    server: &str,
+    event_manager: &str,
+    trusted: bool,
+) -> Result<String, Failure> {
+    let server = server.trim();
+    let refused = |message: String| Failure {
+        code: ErrorCode::ApiParameters,
+        message,
+        retry: true,
     };
+    let (scheme, rest) = server.split_once("://").unwrap_or(("", server));
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(refused(
+            "the event manager named a websocket_server without a host".into(),
+        ));
+    }
+    match (scheme, rest) {
+        ("", host) => Ok(format!("wss://{host}")),
+        ("wss", host) => Ok(format!("wss://{host}")),
+        ("ws", host) => {
+            if trusted || event_manager.starts_with("http://") {
+                Ok(format!("ws://{host}"))
+            } else {
+                Err(refused(format!(
+                    "the event manager (over https) named a plain ws:// WebSocket server ({}); refused: the token would travel in clear text",
+                    host.split('/').next().unwrap_or_default()
+                )))
+            }
+        }
+        (scheme, _) => Err(refused(format!(
+            "the event manager named a websocket_server with scheme {scheme:?}; expected a host name or wss://"
+        ))),
+    }
+}
+
+/// `{base}/xmpp-websocket/routingid/{rid}/timestamp/{expiry}/token/{token}`, `base` from
+/// [`websocket_base`].
+pub(crate) fn websocket_url(base: &str, routing_id: &str, info: &ServerInfo) -> String {
     format!(
         "{base}/xmpp-websocket/routingid/{}/timestamp/{}/token/{}",
         segment(routing_id),
@@ -401,13 +431,32 @@ mod tests {
     #[test]
     fn websocket_urls() {
         let info = parse_response(200, ANSWER.as_bytes()).unwrap();
+        let base = websocket_base(&info.websocket_server, "https://evm", false).unwrap();
         assert_eq!(
-            websocket_url(&info.websocket_server, "a1b2c3@example.com", &info),
+            websocket_url(&base, "a1b2c3@example.com", &info),
             "wss://xmpp-as-a-001.rtc.example.net/xmpp-websocket/routingid/a1b2c3@example.com/timestamp/1470350578/token/9b458a188213a6b61d492069d1391a29305f799b"
         );
+        let local = websocket_base("ws://127.0.0.1:9001/", "http://127.0.0.1:9000", false);
         assert!(
-            websocket_url("ws://127.0.0.1:9001", "a@b", &info)
+            websocket_url(&local.unwrap(), "a@b", &info)
                 .starts_with("ws://127.0.0.1:9001/xmpp-websocket/")
         );
+    }
+
+    #[test]
+    fn an_https_event_manager_cannot_downgrade_the_socket_to_ws() {
+        let err =
+            websocket_base("ws://evil.example:80", "https://evm.example.net", false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ApiParameters);
+        assert!(err.message.contains("clear text"), "{}", err.message);
+        // The application's own override is its choice.
+        assert!(websocket_base("ws://127.0.0.1:1", "https://evm", true).is_ok());
+        assert_eq!(
+            websocket_base("wss://h:8443", "https://evm", false).unwrap(),
+            "wss://h:8443"
+        );
+        for bad in ["http://h", "ftp://h", "", "wss://"] {
+            assert!(websocket_base(bad, "http://evm", false).is_err(), "{bad}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use tbi_common::deadline;
+
 /// What the keep-alive wants done at a timeout.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -28,7 +30,7 @@ impl KeepAlive {
             max_misses: max_misses.max(1),
             grace,
             misses: 0,
-            next_ping: now + interval,
+            next_ping: deadline(now, interval),
             dead_at: None,
         }
     }
@@ -42,7 +44,7 @@ impl KeepAlive {
     pub(crate) fn on_pong(&mut self, now: Instant) {
         self.misses = 0;
         if self.dead_at.take().is_some() {
-            self.next_ping = now + self.interval;
+            self.next_ping = deadline(now, self.interval);
         }
     }
 
@@ -55,9 +57,9 @@ impl KeepAlive {
         }
         self.misses += 1;
         if self.misses >= self.max_misses {
-            self.dead_at = Some(now + self.grace);
+            self.dead_at = Some(deadline(now, self.grace));
         } else {
-            self.next_ping = now + self.interval;
+            self.next_ping = deadline(now, self.interval);
         }
         Some(Action::Ping)
     }

@@ -48,9 +48,9 @@ pub mod replay;
 mod token;
 mod xml;
 
-pub use config::Config;
+pub use config::{Config, MAX_DEADLINE, MAX_INTERVAL};
 pub use connection::{ConnectParams, Connection, ConnectionState};
-pub use error::{ErrorCode, ParameterError, RejectError};
+pub use error::{ConfigError, ErrorCode, ParameterError, RejectError, StreamError};
 pub use event::{DisconnectReason, Event, SdkEvent, SdkState};
 pub use evm::{IceServer, ServerInfo, TurnCredentials};
 pub use notification::{CallInfo, CallerData, Notification, NotificationType, UserData};

@@ -1,6 +1,7 @@
 //! The XMPP stream negotiation, step by step: stream header, SASL `NOAUTH`, stream restart,
 //! resource binding, and a session only when the server offers one.
 
+use crate::error::StreamError;
 use crate::xml::reader::Item;
 use crate::xml::writer;
 
@@ -52,7 +53,7 @@ impl Negotiation {
     }
 
     /// Feeds one item of the stream; `Err` is a failure to report before closing.
-    pub(crate) fn on_item(&mut self, item: &Item) -> Result<Progress, String> {
+    pub(crate) fn on_item(&mut self, item: &Item) -> Result<Progress, StreamError> {
         let mut progress = Progress::default();
         let stanza = match item {
             Item::StreamOpen(_) => {
@@ -60,12 +61,18 @@ impl Negotiation {
                     Step::AwaitHeader { authenticated } => {
                         self.step = Step::AwaitFeatures { authenticated };
                     }
-                    _ => return Err("the server opened a new stream during the negotiation".into()),
+                    _ => {
+                        return Err(StreamError::Negotiation(
+                            "the server opened a new stream during the negotiation".into(),
+                        ));
+                    }
                 }
                 return Ok(progress);
             }
             Item::StreamClose => {
-                return Err("the server closed the stream during the negotiation".into());
+                return Err(StreamError::Negotiation(
+                    "the server closed the stream during the negotiation".into(),
+                ));
             }
             Item::Stanza(stanza) => stanza,
         };
@@ -75,7 +82,7 @@ impl Negotiation {
                 .first()
                 .map(|c| c.local_name().to_owned())
                 .unwrap_or_default();
-            return Err(format!("stream error from the server: {condition}"));
+            return Err(StreamError::Server { condition });
         }
         match (&self.step, stanza.local_name()) {
             (
@@ -90,7 +97,9 @@ impl Negotiation {
                         .any(|c| c.local_name() == "mechanism" && c.text.trim() == "NOAUTH")
                 });
                 if !offers_noauth {
-                    return Err("the server does not offer the NOAUTH SASL mechanism".into());
+                    return Err(StreamError::Negotiation(
+                        "the server does not offer the NOAUTH SASL mechanism".into(),
+                    ));
                 }
                 progress.send.push(writer::auth_noauth(&self.bare_jid));
                 self.step = Step::AwaitAuth;
@@ -109,7 +118,9 @@ impl Negotiation {
                     .first()
                     .map(|c| c.local_name().to_owned())
                     .unwrap_or_default();
-                return Err(format!("XMPP authentication failed: {condition}"));
+                return Err(StreamError::Negotiation(format!(
+                    "XMPP authentication failed: {condition}"
+                )));
             }
             (
                 Step::AwaitFeatures {
@@ -118,7 +129,9 @@ impl Negotiation {
                 "features",
             ) => {
                 if stanza.child_ns("bind", BIND).is_none() && stanza.child("bind").is_none() {
-                    return Err("the server offers no resource binding".into());
+                    return Err(StreamError::Negotiation(
+                        "the server offers no resource binding".into(),
+                    ));
                 }
                 let session_offered = stanza.child_ns("session", SESSION).is_some()
                     || stanza.child("session").is_some();
@@ -127,14 +140,16 @@ impl Negotiation {
             }
             (Step::AwaitBind { session_offered }, "iq") if stanza.attr("id") == Some("bind") => {
                 if stanza.attr("type") != Some("result") {
-                    return Err("the server refused resource binding".into());
+                    return Err(StreamError::Negotiation(
+                        "the server refused resource binding".into(),
+                    ));
                 }
                 let jid = stanza
                     .child("bind")
                     .and_then(|b| b.child("jid"))
                     .map(|j| j.text.trim().to_owned())
                     .filter(|j| !j.is_empty())
-                    .ok_or("the bind result has no JID")?;
+                    .ok_or_else(|| StreamError::Negotiation("the bind result has no JID".into()))?;
                 if *session_offered {
                     progress.send.push(writer::session(&self.domain));
                     self.step = Step::AwaitSession { jid };
@@ -145,7 +160,9 @@ impl Negotiation {
             }
             (Step::AwaitSession { jid }, "iq") if stanza.attr("id") == Some("sess") => {
                 if stanza.attr("type") != Some("result") {
-                    return Err("the server refused the session".into());
+                    return Err(StreamError::Negotiation(
+                        "the server refused the session".into(),
+                    ));
                 }
                 progress.online = Some(jid.clone());
                 self.step = Step::Online;
@@ -162,12 +179,12 @@ mod tests {
     use super::*;
     use crate::xml::reader::StanzaReader;
 
-    fn run(server: &[&str]) -> (Vec<String>, Result<Option<String>, String>) {
+    fn run(server: &[&str]) -> (Vec<String>, Result<Option<String>, StreamError>) {
         let mut negotiation = Negotiation::new("a1b2c3@example.com".into(), "example.com".into());
         let mut reader = StanzaReader::default();
         let mut sent = vec![negotiation.start()];
         for frame in server {
-            for item in reader.push(frame).unwrap() {
+            for item in reader.push(frame).into_result().unwrap() {
                 match negotiation.on_item(&item) {
                     Ok(progress) => {
                         sent.extend(progress.send);
@@ -232,18 +249,26 @@ mod tests {
             HEADER,
             "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
         ]);
-        assert!(r.unwrap_err().contains("NOAUTH"));
+        assert!(r.unwrap_err().to_string().contains("NOAUTH"));
         let (_, r) = run(&[
             HEADER,
             MECHS,
             "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>",
         ]);
-        assert_eq!(r.unwrap_err(), "XMPP authentication failed: not-authorized");
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "XMPP authentication failed: not-authorized"
+        );
         let (_, r) = run(&[
             HEADER,
             "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
         ]);
-        assert_eq!(r.unwrap_err(), "stream error from the server: host-unknown");
+        assert_eq!(
+            r.unwrap_err(),
+            StreamError::Server {
+                condition: "host-unknown".into()
+            }
+        );
         let (_, r) = run(&[
             HEADER,
             MECHS,
@@ -252,6 +277,6 @@ mod tests {
             "<stream:features><bind/></stream:features>",
             "<iq type='error' id='bind'/>",
         ]);
-        assert!(r.unwrap_err().contains("binding"));
+        assert!(r.unwrap_err().to_string().contains("binding"));
     }
 }

@@ -236,7 +236,7 @@ mod tests {
     const NOTIFY: &str = r#"<iq type="set" id="n1" from="x" to="a1b2c3@example.com/res123"><query xmlns="jabber:iq:private" strict="false"><data xmlns="urn:xmpp:comcast:info" type="notify" roomid="ROOM1" routingid="caller@example.com" traceid="T1" roomtoken="RT" roomtokenexpirytime="1700000100" rtcserver="xmpp-a.example.net" userdata="{&quot;data&quot;:{&quot;cname&quot;:&quot;Bob&quot;,&quot;cid&quot;:&quot;caller@example.com&quot;},&quot;notification&quot;:{&quot;srcTN&quot;:&quot;+15551234567&quot;,&quot;topic&quot;:&quot;federation/pstn&quot;,&quot;type&quot;:&quot;pstn&quot;}}"/></query></iq>"#;
 
     fn data(xml: &str) -> Element {
-        let items = StanzaReader::default().push(xml).unwrap();
+        let items = StanzaReader::default().push(xml).into_result().unwrap();
         let Item::Stanza(iq) = &items[0] else {
             panic!()
         };

@@ -41,13 +41,23 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
-/// The answer to an [`HttpRequest`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The answer to an [`HttpRequest`]. `Debug` shows the body's length, not the body: the
+/// event manager's answer carries the WebSocket token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// The WebSocket subprotocol of the XMPP stream.
@@ -76,6 +86,10 @@ pub enum Output {
         /// Why, for logs.
         reason: &'static str,
     },
+    /// The answer to this [`Http`](Self::Http) request is no longer wanted (the attempt
+    /// timed out, or the connection was closed): abort it if it is still running, and do
+    /// not report its answer (an answer that still comes is ignored).
+    CancelHttp(HttpRequestId),
     /// Tell the application.
     Event(Event),
 }
@@ -102,7 +116,35 @@ impl fmt::Debug for Output {
                 .field("code", code)
                 .field("reason", reason)
                 .finish(),
+            Self::CancelHttp(id) => f.debug_tuple("CancelHttp").field(id).finish(),
             Self::Event(event) => f.debug_tuple("Event").field(event).finish(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_tokens_in_requests_urls_and_answers() {
+        let answer = HttpResponse {
+            status: 200,
+            body: br#"{"websocket_server_token":"WS-SECRET"}"#.to_vec(),
+        };
+        let request = HttpRequest {
+            id: HttpRequestId(1),
+            url: "https://evm/v1/wsturnserverinfo/routingid/a@b".into(),
+            headers: vec![("Authorization".into(), "Bearer IRIS-SECRET".into())],
+        };
+        let open = Output::Open {
+            url: "wss://ws/xmpp-websocket/routingid/a@b/timestamp/1/token/WS-SECRET".into(),
+        };
+        let debug = format!("{answer:?} {request:?} {open:?}");
+        assert!(
+            !debug.contains("WS-SECRET") && !debug.contains("IRIS-SECRET"),
+            "{debug}"
+        );
+        assert!(debug.contains("body_len"), "{debug}");
     }
 }

@@ -51,7 +51,12 @@ pub(crate) fn human(event: &Event) -> Option<String> {
                 Some(code) => tagged("disconnected", format!("lost ({code}): {reason}")),
                 None => tagged("disconnected", format!("lost: {reason}")),
             },
+            DisconnectReason::StreamFailed { error } => {
+                tagged("disconnected", format!("stream failed: {error}"))
+            }
+            other => tagged("disconnected", format!("{other:?}")),
         },
+        Event::Lagged { missed } => tagged("lagged", format!("{missed} events were dropped")),
         Event::Reconnecting => tagged("reconnecting", ""),
         Event::Notification(n) => tagged("notification", describe(n)),
         Event::TokenAboutToExpire { message, .. } => tagged("token-expiring", message),

@@ -88,8 +88,8 @@ pub(crate) fn human(event: &Event) -> String {
     }
 }
 
-/// Why an event ends the listener: the connection cannot be made, or a channel cannot be
-/// subscribed. `None` when the listener goes on.
+/// Why an event ends the listener: the connection cannot be made. `None` when the
+/// listener goes on.
 fn fatal(event: &Event, connected_once: bool) -> Option<String> {
     match event {
         Event::Error(e) => match e.kind {
@@ -99,16 +99,38 @@ fn fatal(event: &Event, connected_once: bool) -> Option<String> {
             }
             _ => None,
         },
-        Event::SubscriptionError {
-            channel, message, ..
-        } => Some(format!("cannot subscribe to {channel}: {message}")),
-        Event::AuthRejected {
-            channel, message, ..
-        } => Some(match channel {
-            Some(channel) => format!("cannot subscribe to {channel}: {message}"),
-            None => message.clone(),
-        }),
         _ => None,
+    }
+}
+
+/// The channels that cannot be subscribed (refused by the auth endpoint or the server):
+/// each is reported as it fails and the others keep listening; a channel the server
+/// confirms later (after a reconnect) counts again.
+#[derive(Debug, Default)]
+struct Unsubscribable {
+    channels: std::collections::BTreeSet<String>,
+}
+
+impl Unsubscribable {
+    /// Follows the event; `true` when it failed a channel.
+    fn follow(&mut self, event: &Event) -> bool {
+        match event {
+            Event::SubscriptionError { channel, .. }
+            | Event::AuthRejected {
+                channel: Some(channel),
+                ..
+            } => self.channels.insert(channel.to_string()),
+            Event::SubscriptionSucceeded { channel, .. } => {
+                self.channels.remove(channel.as_str());
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether none of `wanted` can be subscribed.
+    fn all_of(&self, wanted: &[String]) -> bool {
+        !wanted.is_empty() && wanted.iter().all(|c| self.channels.contains(c))
     }
 }
 
@@ -154,6 +176,7 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
     }
     let mut limit = Box::pin(deadline::<R>(args.common.timeout));
     let (mut received, mut connected_once) = (0u64, false);
+    let mut unsubscribable = Unsubscribable::default();
     let exit = loop {
         match next(&mut events, &mut limit, interrupt).await {
             Woken::Item(Some(event)) => {
@@ -169,6 +192,10 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
                 }
                 if let Some(message) = fatal(&event, connected_once) {
                     error(&message);
+                    break Exit::Failed;
+                }
+                if unsubscribable.follow(&event) && unsubscribable.all_of(&args.channels) {
+                    error("no channel can be subscribed; each one's error is above");
                     break Exit::Failed;
                 }
                 if matches!(event, Event::Message { .. }) {

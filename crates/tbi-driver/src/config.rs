@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::authorizer::Authorizer;
 use crate::endpoint::redacted;
+use crate::events::DEFAULT_EVENT_BUFFER;
 use crate::tls::default_tls_config;
 use crate::token::{TokenPlacement, TokenProvider};
 use crate::websocket::default_websocket_config;
@@ -89,6 +90,7 @@ pub struct SocketConfig {
     pub(crate) token_provider: Option<Arc<dyn TokenProvider>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketConfig,
+    pub(crate) event_buffer: usize,
 }
 
 impl fmt::Debug for SocketConfig {
@@ -99,6 +101,7 @@ impl fmt::Debug for SocketConfig {
             .field("custom_authorizer", &self.authorizer.is_some())
             .field("token_provider", &self.token_provider.is_some())
             .field("websocket", &self.websocket)
+            .field("event_buffer", &self.event_buffer)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +138,7 @@ pub struct SocketConfigBuilder {
     token_provider: Option<Arc<dyn TokenProvider>>,
     tls: Option<Arc<ClientConfig>>,
     websocket: WebSocketConfig,
+    event_buffer: usize,
 }
 
 impl SocketConfig {
@@ -150,6 +154,7 @@ impl SocketConfig {
             token_provider: None,
             tls: None,
             websocket: default_websocket_config(),
+            event_buffer: DEFAULT_EVENT_BUFFER,
         }
     }
 
@@ -332,6 +337,26 @@ impl SocketConfigBuilder {
         self
     }
 
+    /// How many events each [`EventStream`](crate::EventStream) holds for a consumer that
+    /// falls behind before it drops the oldest (then sends `Lagged`). Default
+    /// [`DEFAULT_EVENT_BUFFER`].
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events.max(1);
+        self
+    }
+
+    /// See [`Config::max_client_event_bytes`](tbi_proto::Config::max_client_event_bytes).
+    pub fn max_client_event_bytes(mut self, bytes: usize) -> Self {
+        self.core = self.core.max_client_event_bytes(bytes);
+        self
+    }
+
+    /// See [`Config::max_presence_members`](tbi_proto::Config::max_presence_members).
+    pub fn max_presence_members(mut self, members: usize) -> Self {
+        self.core = self.core.max_presence_members(members);
+        self
+    }
+
     /// See [`Config::activity_timeout`].
     pub fn activity_timeout(mut self, timeout: Duration) -> Self {
         self.core = self.core.activity_timeout(timeout);
@@ -408,6 +433,7 @@ impl SocketConfigBuilder {
             token_provider: self.token_provider,
             tls: self.tls.unwrap_or_else(default_tls_config),
             websocket: self.websocket,
+            event_buffer: self.event_buffer,
         })
     }
 }

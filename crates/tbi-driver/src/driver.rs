@@ -56,11 +56,12 @@ pub(crate) enum Answer {
 }
 
 impl Core for Connection {
+    type Key = AuthRequestId;
     type Request = Request;
     type Answer = Answer;
     type Event = Event;
 
-    fn poll_work(&mut self) -> Option<Work<Request, Event>> {
+    fn poll_work(&mut self) -> Option<Work<AuthRequestId, Request, Event>> {
         loop {
             return Some(match self.poll_output()? {
                 Output::Open { url } => Work::Open {
@@ -69,8 +70,13 @@ impl Core for Connection {
                 },
                 Output::SendText(text) => Work::Send(text.into_string()),
                 Output::Close { code, reason } => Work::Close { code, reason },
-                Output::Authorize(request) => Work::Request(Request::Authorize(request)),
-                Output::RefreshCredentials(id) => Work::Request(Request::RefreshCredentials(id)),
+                Output::Authorize(request) => {
+                    Work::Request(Some(request.id), Request::Authorize(request))
+                }
+                Output::CancelAuthorize(id) => Work::Cancel(id),
+                Output::RefreshCredentials(id) => {
+                    Work::Request(None, Request::RefreshCredentials(id))
+                }
                 Output::Event(event) => Work::Event(event),
                 // An output this driver does not know: nothing to perform.
                 _ => continue,
@@ -80,6 +86,16 @@ impl Core for Connection {
 
     fn poll_timeout(&self) -> Option<Instant> {
         Connection::poll_timeout(self)
+    }
+
+    fn write_stall_limit(&self) -> Duration {
+        // A peer that reads nothing for as long as a pong may take is as dead as one
+        // that answers nothing.
+        self.config().pong_timeout()
+    }
+
+    fn handle_ping_pong(&mut self, now: Instant) {
+        self.handle_ws_ping(now);
     }
 
     fn handle_open(&mut self, now: Instant) {
@@ -130,7 +146,10 @@ fn performer<R: Runtime>(config: &SocketConfig, auth: &SharedAuth) -> Performer<
     let auth = auth.clone();
     // The core fails a request at the auth timeout; an authorizer or a token provider that
     // never answers is abandoned a little later, not kept forever.
-    let limit = config.core.auth_timeout() + Duration::from_secs(1);
+    let limit = config
+        .core
+        .auth_timeout()
+        .saturating_add(Duration::from_secs(1));
     Box::new(move |request: Request| match request {
         Request::Authorize(request) => {
             let id = request.id;
@@ -190,7 +209,7 @@ impl<R: Runtime> Drive<R> for Driver<R> {
     }
 
     fn finish(&mut self) {
-        self.shared.subscribers.close();
+        self.shared.end_streams();
     }
 
     /// Applies a command; returns the reply of a shutdown, which ends the loop.
@@ -230,6 +249,7 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 self.engine.tls = config.tls.clone();
                 self.engine.websocket = config.websocket;
                 self.engine.core.reconfigure(now, config.core.clone());
+                self.shared.set_event_buffer(config.event_buffer);
                 self.config = *config;
                 let _ = reply.send(());
             }
@@ -266,5 +286,5 @@ fn dispatch(shared: &Shared, event: Event) {
         shared.set_state(*current);
     }
     shared.handlers().dispatch(&event);
-    shared.subscribers.publish(&event);
+    shared.publish(&event);
 }

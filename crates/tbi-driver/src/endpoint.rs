@@ -22,20 +22,7 @@ pub(crate) fn host_port_tls(url: &Url) -> Result<(String, u16, bool), String> {
     Ok((host, port, tls))
 }
 
-/// The URL without query, fragment or credentials: auth endpoints carry tokens in the query
-/// (`?access-token=`), so logs and error messages use this.
-pub fn redacted(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    let mut text = shown.to_string();
-    if url.query().is_some() {
-        text.push_str("?…");
-    }
-    text
-}
+pub use tbi_proto::redacted;
 
 #[cfg(test)]
 mod tests {

@@ -1,20 +1,34 @@
 //! The IO half of every driver, for any sans-IO core: one WebSocket (connecting, then a
 //! reader and a writer), the core's timer, and the requests it asked for. A driver feeds
 //! commands itself and hands the rest of the inputs here. No protocol decisions.
+//!
+//! Everything it holds is bounded, and no source of input can starve the others:
+//!
+//! * Outgoing frames wait in a queue of at most [`MAX_QUEUED_FRAMES`] frames and
+//!   [`MAX_QUEUED_BYTES`] bytes. A peer that stops reading is dead: when nothing could be
+//!   written for the core's stall limit (the Pusher pong timeout), or when the queue
+//!   overflows, the socket is dropped and reported closed (1006), so the core reconnects.
+//! * Requests the core no longer wants (a lost socket's auth requests) are aborted.
+//! * Each wait polls the timer and the finished requests first (they are few), then the
+//!   commands and the socket in turns, so a sustained inbound stream delays neither the
+//!   core's timers nor its auth answers, and after [`INPUTS_PER_TURN`] inputs in a row
+//!   the loop yields to the executor, so tasks consuming events run too.
 
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_tungstenite::WebSocketReceiver;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use async_tungstenite::tungstenite::{Error as WsError, Message};
-use futures::channel::{mpsc, oneshot};
-use futures::future::{BoxFuture, Either, select};
+use async_tungstenite::{WebSocketReceiver, WebSocketSender};
+use futures::channel::oneshot;
+use futures::future::{AbortHandle, Abortable, BoxFuture, Either, select};
 use futures::stream::FuturesUnordered;
-use futures::{FutureExt, Sink, SinkExt, StreamExt};
+use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use rustls::ClientConfig;
 use url::Url;
 
@@ -28,8 +42,18 @@ pub(crate) type Reply<T> = oneshot::Sender<T>;
 /// How long a closing socket may take to send its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// Frames waiting to be written, at most. The protocols send little (pongs, subscribes,
+/// client events at 10 per second): a queue this long means the peer stopped reading.
+pub const MAX_QUEUED_FRAMES: usize = 1024;
+
+/// Bytes of frames waiting to be written, at most.
+pub const MAX_QUEUED_BYTES: usize = 1 << 20;
+
+/// Inputs handled in a row before the loop lets other tasks of the executor run.
+pub const INPUTS_PER_TURN: u32 = 64;
+
 /// What a core asks of the engine, in the engine's terms.
-pub(crate) enum Work<Request, Event> {
+pub(crate) enum Work<Key, Request, Event> {
     /// Open the WebSocket, with this subprotocol when given.
     Open {
         url: String,
@@ -40,23 +64,31 @@ pub(crate) enum Work<Request, Event> {
         code: u16,
         reason: &'static str,
     },
-    /// Perform this request and feed its answer back.
-    Request(Request),
+    /// Perform this request and feed its answer back; with a key, it can be cancelled.
+    Request(Option<Key>, Request),
+    /// The request with this key is no longer wanted.
+    Cancel(Key),
     Event(Event),
 }
 
 /// A sans-IO core, as the engine drives it.
 pub(crate) trait Core: Send + 'static {
+    /// What names a cancellable request.
+    type Key: Copy + Eq + Hash + Send + 'static;
     type Request;
     /// A finished request, ready to feed back.
     type Answer: Send + 'static;
     type Event;
 
-    fn poll_work(&mut self) -> Option<Work<Self::Request, Self::Event>>;
+    fn poll_work(&mut self) -> Option<Work<Self::Key, Self::Request, Self::Event>>;
     fn poll_timeout(&self) -> Option<Instant>;
+    /// How long writes may be blocked before the peer counts as gone.
+    fn write_stall_limit(&self) -> Duration;
     fn handle_open(&mut self, now: Instant);
     fn handle_text(&mut self, now: Instant, text: &str);
     fn handle_binary(&mut self, now: Instant, data: &[u8]);
+    /// A WebSocket ping or pong arrived (the WebSocket layer answers pings itself).
+    fn handle_ping_pong(&mut self, now: Instant);
     fn handle_closed(&mut self, now: Instant, code: u16, reason: &str);
     fn handle_timeout(&mut self, now: Instant);
     fn handle_answer(&mut self, now: Instant, answer: Self::Answer);
@@ -66,59 +98,161 @@ pub(crate) trait Core: Send + 'static {
 pub(crate) type Performer<Request, Answer> =
     Box<dyn Fn(Request) -> BoxFuture<'static, Option<Answer>> + Send>;
 
+type Sender<R> = WebSocketSender<Transport<<R as Runtime>::TcpStream>>;
+
+/// The write half of an open socket and the frames waiting for it.
+struct Writer<R: Runtime> {
+    sender: Sender<R>,
+    queue: VecDeque<Message>,
+    queued_bytes: usize,
+    /// A frame was handed to the sender and not flushed yet.
+    unflushed: bool,
+    /// Since when nothing could be written, while something waits; and the timer that
+    /// fires at the stall limit.
+    blocked: Option<(Instant, Pin<Box<R::Sleep>>)>,
+}
+
+impl<R: Runtime> Writer<R> {
+    fn new(sender: Sender<R>) -> Self {
+        Self {
+            sender,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            unflushed: false,
+            blocked: None,
+        }
+    }
+
+    /// Queues a frame; `Err` with why when the queue is full.
+    fn push(&mut self, message: Message) -> Result<(), String> {
+        let len = message.len();
+        if self.queue.len() >= MAX_QUEUED_FRAMES || self.queued_bytes + len > MAX_QUEUED_BYTES {
+            return Err(format!(
+                "the server stopped reading: {} frames ({} KiB) wait to be written",
+                self.queue.len(),
+                self.queued_bytes >> 10
+            ));
+        }
+        self.queued_bytes += len;
+        self.queue.push_back(message);
+        Ok(())
+    }
+
+    /// Writes what it can; `Ready` with why when the socket is unusable: a write failed,
+    /// or nothing could be written for `limit`.
+    fn poll_write(&mut self, cx: &mut Context<'_>, limit: Duration) -> Poll<String> {
+        loop {
+            let step = if !self.queue.is_empty() {
+                match Pin::new(&mut self.sender).poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {
+                        let Some(message) = self.queue.pop_front() else {
+                            continue;
+                        };
+                        self.queued_bytes -= message.len();
+                        self.unflushed = true;
+                        Poll::Ready(Pin::new(&mut self.sender).start_send(message))
+                    }
+                    other => other,
+                }
+            } else if self.unflushed {
+                let flushed = Pin::new(&mut self.sender).poll_flush(cx);
+                if let Poll::Ready(Ok(())) = flushed {
+                    self.unflushed = false;
+                }
+                flushed
+            } else {
+                self.blocked = None;
+                return Poll::Pending;
+            };
+            match step {
+                Poll::Ready(Ok(())) => self.blocked = None,
+                Poll::Ready(Err(error)) => return Poll::Ready(format!("writing failed: {error}")),
+                Poll::Pending => break,
+            }
+        }
+        let (since, stall) = self.blocked.get_or_insert_with(|| {
+            let since = Instant::now();
+            (
+                since,
+                Box::pin(R::sleep_until(tbi_common::deadline(since, limit))),
+            )
+        });
+        if stall.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(format!(
+                "the server stopped reading: nothing could be written for {}",
+                tbi_common::human(since.elapsed())
+            ));
+        }
+        Poll::Pending
+    }
+
+    /// Sends what is queued, then the close frame, in the background, for at most the
+    /// close grace.
+    fn close(mut self, close: Message) -> oneshot::Receiver<()> {
+        let (done, finished) = oneshot::channel();
+        let grace = R::sleep_until(tbi_common::deadline(Instant::now(), CLOSE_GRACE));
+        R::spawn(async move {
+            let send = async move {
+                while let Some(message) = self.queue.pop_front() {
+                    if self.sender.feed(message).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = self.sender.send(close).await;
+                let _ = SinkExt::close(&mut self.sender).await;
+            };
+            let _ = select(Box::pin(send), Box::pin(grace)).await;
+            let _ = done.send(());
+        });
+        finished
+    }
+}
+
 enum Socket<R: Runtime> {
     None,
     Connecting(BoxFuture<'static, Result<Box<WebSocket<R>>, String>>),
     Open {
         frames: WebSocketReceiver<Transport<R::TcpStream>>,
-        outgoing: mpsc::UnboundedSender<Message>,
-        writer: BoxFuture<'static, ()>,
+        writer: Writer<R>,
     },
 }
 
 /// One input for a driver: a command for it to apply, or anything else for the engine.
-pub(crate) enum Input<Command, R: Runtime, Answer> {
+pub(crate) enum Input<Command, R: Runtime, Key, Answer> {
     Command(Option<Command>),
-    Io(Io<R, Answer>),
+    Io(Io<R, Key, Answer>),
 }
 
 /// An input only the engine handles.
-pub(crate) enum Io<R: Runtime, Answer> {
+pub(crate) enum Io<R: Runtime, Key, Answer> {
     /// Boxed: a socket is large, and inputs are moved around.
     Connected(Result<Box<WebSocket<R>>, String>),
     Frame(Option<Result<Message, WsError>>),
-    WriterDone,
+    /// The socket cannot be written to any more: why.
+    WriterFailed(String),
     Timer,
-    Answer(Option<Answer>),
+    Answer(Option<Key>, Option<Answer>),
 }
+
+/// A request under way, with its key when it can be cancelled.
+type Running<Key, Answer> = BoxFuture<'static, (Option<Key>, Option<Answer>)>;
 
 pub(crate) struct Engine<R: Runtime, C: Core> {
     pub(crate) core: C,
     socket: Socket<R>,
+    /// The socket failed while outputs were performed (its queue overflowed): reported
+    /// as the next input.
+    failed: Option<String>,
     timer: Option<(Instant, Pin<Box<R::Sleep>>)>,
-    requests: FuturesUnordered<BoxFuture<'static, Option<C::Answer>>>,
+    requests: FuturesUnordered<Running<C::Key, C::Answer>>,
+    cancels: HashMap<C::Key, AbortHandle>,
     pub(crate) performer: Performer<C::Request, C::Answer>,
     /// Sockets still sending their close frame.
     closing: Vec<oneshot::Receiver<()>>,
+    /// Whose turn it is first: the commands or the socket.
+    commands_first: bool,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketConfig,
-}
-
-/// Sends queued messages until the queue closes or a close frame went out.
-async fn write_frames<S>(mut sink: S, mut outgoing: mpsc::UnboundedReceiver<Message>)
-where
-    S: Sink<Message> + Unpin,
-{
-    while let Some(message) = outgoing.next().await {
-        let closing = matches!(message, Message::Close(_));
-        if sink.send(message).await.is_err() {
-            return;
-        }
-        if closing {
-            break;
-        }
-    }
-    let _ = sink.close().await;
 }
 
 impl<R: Runtime, C: Core> Engine<R, C> {
@@ -131,10 +265,13 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         Self {
             core,
             socket: Socket::None,
+            failed: None,
             timer: None,
             requests: FuturesUnordered::new(),
+            cancels: HashMap::new(),
             performer,
             closing: Vec::new(),
+            commands_first: true,
             tls,
             websocket,
         }
@@ -156,17 +293,36 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                             .await
                             .map(Box::new)
                     };
+                    self.failed = None;
                     self.socket = Socket::Connecting(connect.boxed());
                 }
                 Work::Send(text) => {
-                    if let Socket::Open { outgoing, .. } = &self.socket {
-                        let _ = outgoing.unbounded_send(Message::text(text));
+                    if let Socket::Open { writer, .. } = &mut self.socket
+                        && self.failed.is_none()
+                        && let Err(why) = writer.push(Message::text(text))
+                    {
+                        self.failed = Some(why);
                     }
                 }
                 Work::Close { code, reason } => self.close_socket(code, reason),
-                Work::Request(request) => {
+                Work::Request(key, request) => {
                     let answer = (self.performer)(request);
-                    self.requests.push(answer);
+                    let running = match key {
+                        Some(key) => {
+                            let (handle, registration) = AbortHandle::new_pair();
+                            self.cancels.insert(key, handle);
+                            Abortable::new(answer, registration)
+                                .map(move |answer| (Some(key), answer.ok().flatten()))
+                                .boxed()
+                        }
+                        None => answer.map(|answer| (None, answer)).boxed(),
+                    };
+                    self.requests.push(running);
+                }
+                Work::Cancel(key) => {
+                    if let Some(handle) = self.cancels.remove(&key) {
+                        handle.abort();
+                    }
                 }
                 Work::Event(event) => on_event(event),
             }
@@ -182,22 +338,14 @@ impl<R: Runtime, C: Core> Engine<R, C> {
     }
 
     fn close_socket(&mut self, code: u16, reason: &'static str) {
-        if let Socket::Open {
-            outgoing, writer, ..
-        } = std::mem::replace(&mut self.socket, Socket::None)
-        {
-            let _ = outgoing.unbounded_send(Message::Close(Some(CloseFrame {
+        self.failed = None;
+        if let Socket::Open { writer, .. } = std::mem::replace(&mut self.socket, Socket::None) {
+            let close = Message::Close(Some(CloseFrame {
                 code: CloseCode::from(code),
                 reason: reason.into(),
-            })));
-            drop(outgoing);
+            }));
             // Finish the close in the background; a new socket may open meanwhile.
-            let grace = R::sleep_until(Instant::now() + CLOSE_GRACE);
-            let (done, finished) = oneshot::channel();
-            R::spawn(async move {
-                let _ = select(writer, Box::pin(grace)).await;
-                let _ = done.send(());
-            });
+            let finished = writer.close(close);
             self.closing
                 .retain_mut(|closing| matches!(closing.try_recv(), Ok(None)));
             self.closing.push(finished);
@@ -213,30 +361,16 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         }
     }
 
-    /// Waits for the next input: a command first, then the socket, the timer, requests.
+    /// Waits for the next input: the timer and finished requests first, then commands and
+    /// the socket in turns; writes go out meanwhile.
     pub(crate) async fn next<Command>(
         &mut self,
-        commands: &mut mpsc::UnboundedReceiver<Command>,
-    ) -> Input<Command, R, C::Answer> {
+        commands: &mut (impl Stream<Item = Command> + Unpin),
+    ) -> Input<Command, R, C::Key, C::Answer> {
+        let limit = self.core.write_stall_limit();
         futures::future::poll_fn(|cx| {
-            if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
-                return Poll::Ready(Input::Command(command));
-            }
-            match &mut self.socket {
-                Socket::None => {}
-                Socket::Connecting(connect) => {
-                    if let Poll::Ready(result) = connect.poll_unpin(cx) {
-                        return Poll::Ready(Input::Io(Io::Connected(result)));
-                    }
-                }
-                Socket::Open { frames, writer, .. } => {
-                    if let Poll::Ready(frame) = frames.poll_next_unpin(cx) {
-                        return Poll::Ready(Input::Io(Io::Frame(frame)));
-                    }
-                    if writer.poll_unpin(cx).is_ready() {
-                        return Poll::Ready(Input::Io(Io::WriterDone));
-                    }
-                }
+            if let Some(why) = self.failed.take() {
+                return Poll::Ready(Input::Io(Io::WriterFailed(why)));
             }
             if let Some((_, sleep)) = &mut self.timer
                 && sleep.as_mut().poll(cx).is_ready()
@@ -245,25 +379,55 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                 return Poll::Ready(Input::Io(Io::Timer));
             }
             if !self.requests.is_empty()
-                && let Poll::Ready(Some(answer)) = self.requests.poll_next_unpin(cx)
+                && let Poll::Ready(Some((key, answer))) = self.requests.poll_next_unpin(cx)
             {
-                return Poll::Ready(Input::Io(Io::Answer(answer)));
+                if let Some(key) = &key {
+                    self.cancels.remove(key);
+                }
+                return Poll::Ready(Input::Io(Io::Answer(key, answer)));
+            }
+            if let Socket::Open { writer, .. } = &mut self.socket
+                && let Poll::Ready(why) = writer.poll_write(cx, limit)
+            {
+                return Poll::Ready(Input::Io(Io::WriterFailed(why)));
+            }
+            self.commands_first = !self.commands_first;
+            if self.commands_first {
+                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
+                    return Poll::Ready(Input::Command(command));
+                }
+                if let Poll::Ready(io) = self.poll_socket(cx) {
+                    return Poll::Ready(Input::Io(io));
+                }
+            } else {
+                if let Poll::Ready(io) = self.poll_socket(cx) {
+                    return Poll::Ready(Input::Io(io));
+                }
+                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
+                    return Poll::Ready(Input::Command(command));
+                }
             }
             Poll::Pending
         })
         .await
     }
 
+    fn poll_socket(&mut self, cx: &mut Context<'_>) -> Poll<Io<R, C::Key, C::Answer>> {
+        match &mut self.socket {
+            Socket::None => Poll::Pending,
+            Socket::Connecting(connect) => connect.poll_unpin(cx).map(Io::Connected),
+            Socket::Open { frames, .. } => frames.poll_next_unpin(cx).map(Io::Frame),
+        }
+    }
+
     /// Feeds one input into the core.
-    pub(crate) fn feed(&mut self, now: Instant, io: Io<R, C::Answer>) {
+    pub(crate) fn feed(&mut self, now: Instant, io: Io<R, C::Key, C::Answer>) {
         match io {
             Io::Connected(Ok(socket)) => {
-                let (sink, frames) = (*socket).split();
-                let (outgoing, queue) = mpsc::unbounded();
+                let (sender, frames) = (*socket).split();
                 self.socket = Socket::Open {
                     frames,
-                    outgoing,
-                    writer: write_frames(sink, queue).boxed(),
+                    writer: Writer::new(sender),
                 };
                 self.core.handle_open(now);
             }
@@ -284,8 +448,9 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                     self.socket = Socket::None;
                     self.core.handle_closed(now, code, &reason);
                 }
-                // tungstenite answers pings itself.
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                // tungstenite answers pings itself; both prove the peer alive.
+                Message::Ping(_) | Message::Pong(_) => self.core.handle_ping_pong(now),
+                Message::Frame(_) => {}
             },
             Io::Frame(Some(Err(error))) => {
                 self.socket = Socket::None;
@@ -295,14 +460,15 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                 self.socket = Socket::None;
                 self.core.handle_closed(now, 1006, "the connection ended");
             }
-            Io::WriterDone => {
+            Io::WriterFailed(why) => {
+                tracing::debug!(%why, "the socket is dropped");
+                // Not closed gracefully: nothing can be written to it.
                 self.socket = Socket::None;
-                self.core
-                    .handle_closed(now, 1006, "writing to the socket failed");
+                self.core.handle_closed(now, 1006, &why);
             }
             Io::Timer => self.core.handle_timeout(now),
-            Io::Answer(Some(answer)) => self.core.handle_answer(now, answer),
-            Io::Answer(None) => {}
+            Io::Answer(_, Some(answer)) => self.core.handle_answer(now, answer),
+            Io::Answer(_, None) => {}
         }
     }
 }
@@ -312,7 +478,7 @@ pub(crate) fn bounded<R: Runtime, T: Send + 'static>(
     future: BoxFuture<'static, T>,
     limit: Duration,
 ) -> BoxFuture<'static, Option<T>> {
-    let give_up = R::sleep_until(Instant::now() + limit);
+    let give_up = R::sleep_until(tbi_common::deadline(Instant::now(), limit));
     async move {
         match select(future, Box::pin(give_up)).await {
             Either::Left((value, _)) => Some(value),
@@ -338,13 +504,47 @@ pub(crate) trait Drive<R: Runtime>: Send + 'static {
     fn finish(&mut self);
 }
 
+/// Lets the executor run other tasks once.
+async fn yield_now() {
+    let mut yielded = false;
+    futures::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
+
 /// Runs a driver until it shuts down or every handle is gone.
 pub(crate) async fn drive<R: Runtime, D: Drive<R>>(
-    mut driver: D,
-    mut commands: mpsc::UnboundedReceiver<D::Command>,
+    driver: D,
+    commands: async_channel::Receiver<D::Command>,
 ) {
+    run(driver, &commands).await;
+    // Commands sent from now on fail at once; the ones already queued are dropped, which
+    // answers their callers (the socket is closed) instead of leaving them waiting.
+    commands.close();
+    while let Ok(command) = commands.try_recv() {
+        drop(command);
+    }
+}
+
+async fn run<R: Runtime, D: Drive<R>>(
+    mut driver: D,
+    commands: &async_channel::Receiver<D::Command>,
+) {
+    let mut commands = std::pin::pin!(commands.clone());
+    let mut in_a_row = 0;
     loop {
         driver.perform();
+        in_a_row += 1;
+        if in_a_row >= INPUTS_PER_TURN {
+            in_a_row = 0;
+            yield_now().await;
+        }
         let input = driver.engine().next(&mut commands).await;
         let now = Instant::now();
         match input {

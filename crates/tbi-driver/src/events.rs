@@ -1,63 +1,232 @@
-//! Event streams: every event, as a `futures::Stream`.
+//! Event streams: every event, as a `futures::Stream`, each with a bounded buffer.
+//!
+//! A stream nobody reads must not grow without bound, and one slow consumer must not slow
+//! the connection, its handlers or the other streams. So each stream holds at most its
+//! capacity of events; when a new event finds it full, the oldest is dropped, and before
+//! the next event it hands out, the stream says how many it lost with one `Lagged { missed
+//! }` event. Events are never reordered: everything lost is older than everything kept.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
 
 use futures::Stream;
-use futures::channel::mpsc;
+
+/// How many events an [`EventStream`] holds for its consumer by default before it drops
+/// the oldest: enough for a burst of a busy connection, small enough that a stream
+/// nobody reads stays small (about 100 KiB of typical events).
+pub const DEFAULT_EVENT_BUFFER: usize = 1024;
+
+/// An event type that can say "this stream lost `missed` events".
+pub trait Lagging {
+    /// The event telling a consumer it lost `missed` events.
+    fn lagged(missed: u64) -> Self;
+}
+
+impl Lagging for tbi_proto::Event {
+    fn lagged(missed: u64) -> Self {
+        Self::Lagged { missed }
+    }
+}
+
+impl Lagging for iris_proto::Event {
+    fn lagged(missed: u64) -> Self {
+        Self::Lagged { missed }
+    }
+}
 
 /// A stream of every event of a connection, from the moment it was created: a
 /// [`tbi_proto::Event`] of a [`TbiSocket`](crate::TbiSocket) by default, an
 /// [`iris_proto::Event`] of an [`IrisConnection`](crate::IrisConnection). Ends when the
-/// connection shuts down. Take one per consumer; each gets every event. Unbounded: consume
-/// it (or drop it) — events are small and rare, but a stream nobody reads keeps them all.
+/// connection shuts down, after the events it still holds. Take one per consumer; each
+/// gets every event.
+///
+/// It holds at most its capacity of events (the configuration's `event_buffer`,
+/// [`DEFAULT_EVENT_BUFFER`] unless set). A consumer that falls that far behind loses the
+/// oldest events and then receives one `Lagged { missed }` event
+/// ([`tbi_proto::Event::Lagged`], [`iris_proto::Event::Lagged`]) before the events that
+/// were kept: treat it as a gap, like `Resubscribed`, and re-fetch what the channels
+/// carry. The handlers and the other streams are not affected.
 #[must_use = "a stream does nothing unless polled"]
 pub struct EventStream<E = tbi_proto::Event> {
-    receiver: mpsc::UnboundedReceiver<E>,
+    queue: Arc<Mutex<Queue<E>>>,
 }
 
-impl<E> Stream for EventStream<E> {
-    type Item = E;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
-        Pin::new(&mut self.receiver).poll_next(cx)
+impl<E> std::fmt::Debug for EventStream<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queue = lock(&self.queue);
+        f.debug_struct("EventStream")
+            .field("buffered", &queue.events.len())
+            .field("capacity", &queue.capacity)
+            .field("missed", &queue.missed)
+            .field("ended", &queue.ended)
+            .finish()
     }
 }
 
-/// The senders of every live stream.
+struct Queue<E> {
+    events: VecDeque<E>,
+    capacity: usize,
+    /// Events dropped since the consumer last heard of it.
+    missed: u64,
+    waker: Option<Waker>,
+    ended: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; recover anyway rather than spread a panic.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<E: Lagging> Stream for EventStream<E> {
+    type Item = E;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
+        let mut queue = lock(&self.queue);
+        if queue.missed > 0 {
+            let missed = std::mem::take(&mut queue.missed);
+            return Poll::Ready(Some(E::lagged(missed)));
+        }
+        if let Some(event) = queue.events.pop_front() {
+            return Poll::Ready(Some(event));
+        }
+        if queue.ended {
+            return Poll::Ready(None);
+        }
+        match &queue.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => queue.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+/// The queues of every live stream.
 pub(crate) struct Subscribers<E> {
-    senders: Arc<Mutex<Vec<mpsc::UnboundedSender<E>>>>,
+    queues: Mutex<Vec<Weak<Mutex<Queue<E>>>>>,
 }
 
 impl<E> Default for Subscribers<E> {
     fn default() -> Self {
         Self {
-            senders: Arc::default(),
+            queues: Mutex::default(),
         }
     }
 }
 
 impl<E: Clone> Subscribers<E> {
-    pub(crate) fn subscribe(&self) -> EventStream<E> {
-        let (sender, receiver) = mpsc::unbounded();
-        if let Ok(mut senders) = self.senders.lock() {
-            senders.push(sender);
-        }
-        EventStream { receiver }
+    /// A new stream holding at most `capacity` events (at least one).
+    pub(crate) fn subscribe(&self, capacity: usize) -> EventStream<E> {
+        let capacity = capacity.max(1);
+        let queue = Arc::new(Mutex::new(Queue {
+            events: VecDeque::new(),
+            capacity,
+            missed: 0,
+            waker: None,
+            ended: false,
+        }));
+        lock(&self.queues).push(Arc::downgrade(&queue));
+        EventStream { queue }
     }
 
-    /// Sends to every stream, forgetting the dropped ones.
+    /// Gives every stream the event, dropping the oldest of a full one; forgets the
+    /// streams that were dropped.
     pub(crate) fn publish(&self, event: &E) {
-        if let Ok(mut senders) = self.senders.lock() {
-            senders.retain(|s| s.unbounded_send(event.clone()).is_ok());
+        let mut queues = lock(&self.queues);
+        queues.retain(|queue| {
+            let Some(queue) = queue.upgrade() else {
+                return false;
+            };
+            let waker = {
+                let mut queue = lock(&queue);
+                if queue.events.len() >= queue.capacity {
+                    queue.events.pop_front();
+                    queue.missed += 1;
+                }
+                queue.events.push_back(event.clone());
+                queue.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            true
+        });
+    }
+
+    /// Ends every stream once it has handed out what it holds.
+    pub(crate) fn close(&self) {
+        for queue in lock(&self.queues).drain(..) {
+            if let Some(queue) = queue.upgrade() {
+                let waker = {
+                    let mut queue = lock(&queue);
+                    queue.ended = true;
+                    queue.waker.take()
+                };
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+    use futures::executor::block_on;
+
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Test {
+        N(u64),
+        Lagged(u64),
+    }
+
+    impl Lagging for Test {
+        fn lagged(missed: u64) -> Self {
+            Self::Lagged(missed)
         }
     }
 
-    /// Ends every stream.
-    pub(crate) fn close(&self) {
-        if let Ok(mut senders) = self.senders.lock() {
-            senders.clear();
+    #[test]
+    fn a_full_stream_drops_its_oldest_then_says_how_many() {
+        let subscribers = Subscribers::default();
+        let mut slow = subscribers.subscribe(3);
+        let mut fast = subscribers.subscribe(100);
+        for n in 0..10 {
+            subscribers.publish(&Test::N(n));
         }
+        subscribers.close();
+        let slow: Vec<Test> = block_on(slow.by_ref().collect());
+        assert_eq!(slow, [Test::Lagged(7), Test::N(7), Test::N(8), Test::N(9)]);
+        let fast: Vec<Test> = block_on(fast.by_ref().collect());
+        assert_eq!(fast, (0..10).map(Test::N).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stream_that_catches_up_hears_of_each_gap_once() {
+        let subscribers = Subscribers::default();
+        let mut stream = subscribers.subscribe(2);
+        for n in 0..4 {
+            subscribers.publish(&Test::N(n));
+        }
+        assert_eq!(block_on(stream.next()), Some(Test::Lagged(2)));
+        assert_eq!(block_on(stream.next()), Some(Test::N(2)));
+        assert_eq!(block_on(stream.next()), Some(Test::N(3)));
+        subscribers.publish(&Test::N(4));
+        assert_eq!(block_on(stream.next()), Some(Test::N(4)));
+    }
+
+    #[test]
+    fn dropped_streams_are_forgotten() {
+        let subscribers = Subscribers::<Test>::default();
+        let stream = subscribers.subscribe(2);
+        drop(stream);
+        subscribers.publish(&Test::N(1));
+        assert!(lock(&subscribers.queues).is_empty());
     }
 }

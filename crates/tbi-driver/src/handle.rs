@@ -1,24 +1,32 @@
 //! What a connection's handles (`TbiSocket`, `IrisConnection`) and its driver task share,
 //! and how a handle sends the task a command.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 
-use crate::events::Subscribers;
+use crate::events::{EventStream, Subscribers};
+
+/// Commands waiting for the driver task, at most; a command finding the queue full waits
+/// for room (every command is async).
+pub const COMMAND_QUEUE: usize = 64;
 
 /// The handlers, the event streams and the last connection state of one connection.
 pub(crate) struct Shared<H, E, S> {
     handlers: Mutex<H>,
-    pub(crate) subscribers: Subscribers<E>,
+    subscribers: Subscribers<E>,
+    /// The capacity of new event streams.
+    event_buffer: AtomicUsize,
     state: Mutex<Option<S>>,
 }
 
-impl<H: Default, E, S> Default for Shared<H, E, S> {
-    fn default() -> Self {
+impl<H: Default, E, S> Shared<H, E, S> {
+    pub(crate) fn new(event_buffer: usize) -> Self {
         Self {
             handlers: Mutex::default(),
             subscribers: Subscribers::default(),
+            event_buffer: AtomicUsize::new(event_buffer),
             state: Mutex::new(None),
         }
     }
@@ -50,15 +58,89 @@ impl<H: Clone, E, S: Copy> Shared<H, E, S> {
     pub(crate) fn state(&self) -> Option<S> {
         *lock(&self.state)
     }
+
+    /// The capacity of new event streams.
+    pub(crate) fn set_event_buffer(&self, capacity: usize) {
+        self.event_buffer.store(capacity, Ordering::Relaxed);
+    }
 }
 
-/// Sends the driver task a command carrying a reply slot, and waits for the reply;
-/// `None` when the task is gone.
+impl<H, E: Clone, S> Shared<H, E, S> {
+    /// A new event stream holding `capacity` events, or the configured number.
+    pub(crate) fn events(&self, capacity: Option<usize>) -> EventStream<E> {
+        let capacity = capacity.unwrap_or_else(|| self.event_buffer.load(Ordering::Relaxed));
+        self.subscribers.subscribe(capacity)
+    }
+
+    /// Gives every event stream the event.
+    pub(crate) fn publish(&self, event: &E) {
+        self.subscribers.publish(event);
+    }
+
+    /// Ends every event stream.
+    pub(crate) fn end_streams(&self) {
+        self.subscribers.close();
+    }
+}
+
+/// The command queue of one connection: handles send, the driver task receives.
+pub(crate) fn commands<C>() -> (async_channel::Sender<C>, async_channel::Receiver<C>) {
+    async_channel::bounded(COMMAND_QUEUE)
+}
+
+/// Sends the driver task a command carrying a reply slot (waiting for room in the queue),
+/// and waits for the reply; `None` when the task is gone.
 pub(crate) async fn call<C, T>(
-    commands: &mpsc::UnboundedSender<C>,
+    commands: &async_channel::Sender<C>,
     command: impl FnOnce(oneshot::Sender<T>) -> C,
 ) -> Option<T> {
     let (reply, answer) = oneshot::channel();
-    commands.unbounded_send(command(reply)).ok()?;
+    commands.send(command(reply)).await.ok()?;
     answer.await.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::Poll;
+
+    use futures::executor::block_on;
+
+    use super::*;
+
+    #[test]
+    fn a_full_command_queue_makes_callers_wait_for_room() {
+        block_on(async {
+            let (commands, received) = commands::<oneshot::Sender<u32>>();
+            let mut first = None;
+            for _ in 0..COMMAND_QUEUE {
+                let (reply, answer) = oneshot::channel();
+                commands.try_send(reply).expect("room");
+                first.get_or_insert(answer);
+            }
+            // The queue is full: the next command waits for room, it is not queued.
+            let mut waiting = pin!(call(&commands, |reply| reply));
+            assert_eq!(futures::poll!(waiting.as_mut()), Poll::Pending);
+            assert_eq!(received.len(), COMMAND_QUEUE);
+            // The task takes one: the waiting command goes in and gets its answer.
+            let taken = received.recv().await.expect("a command");
+            let _ = taken.send(1);
+            assert_eq!(futures::poll!(waiting.as_mut()), Poll::Pending);
+            assert_eq!(received.len(), COMMAND_QUEUE);
+            while let Ok(reply) = received.try_recv() {
+                let _ = reply.send(7);
+            }
+            assert_eq!(waiting.await, Some(7));
+            assert_eq!(first.expect("a command").await, Ok(1));
+        });
+    }
+
+    #[test]
+    fn commands_to_a_closed_queue_fail_at_once() {
+        block_on(async {
+            let (commands, received) = commands::<oneshot::Sender<u32>>();
+            received.close();
+            assert_eq!(call(&commands, |reply| reply).await, None);
+        });
+    }
 }

@@ -49,13 +49,23 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
-/// An HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP response. `Debug` shows the body's length, not the body: auth answers carry
+/// signatures and keys.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
     /// Body.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// Why a request got no response.
@@ -98,7 +108,7 @@ pub async fn send<R: Runtime>(
     timeout: Duration,
 ) -> Result<HttpResponse, HttpError> {
     let endpoint = redacted(&request.url);
-    let deadline = R::sleep_until(Instant::now() + timeout);
+    let deadline = R::sleep_until(tbi_common::deadline(Instant::now(), timeout));
     let exchange = Box::pin(exchange::<R>(request, tls, endpoint.clone()));
     match select(exchange, Box::pin(deadline)).await {
         Either::Left((result, _)) => result,
@@ -194,4 +204,31 @@ pub(crate) async fn get<R: Runtime>(
     send::<R>(request, tls, timeout)
         .await
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_bodies_urls_and_header_values() {
+        let response = HttpResponse {
+            status: 200,
+            body: br#"{"auth":"key:SIGNATURE","shared_secret":"KEY"}"#.to_vec(),
+        };
+        let request = HttpRequest {
+            method: http::Method::POST,
+            url: Url::parse("https://api.example.com/auth?access-token=TOKEN").expect("a URL"),
+            headers: vec![("Authorization".into(), "Bearer TOKEN2".into())],
+            body: b"socket_id=1.2".to_vec(),
+        };
+        let debug = format!("{response:?} {request:?}");
+        for secret in ["SIGNATURE", "KEY\"", "TOKEN"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(
+            debug.contains("status: 200") && debug.contains("body_len"),
+            "{debug}"
+        );
+    }
 }

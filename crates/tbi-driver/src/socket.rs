@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 use tbi_proto::{ChannelInfo, ChannelName, Connection, ConnectionState, ErrorEvent, Member};
 
 use crate::authorizer::Authorizer;
@@ -52,7 +52,7 @@ pub(crate) type Shared = handle::Shared<Handlers, tbi_proto::Event, ConnectionSt
 /// }
 /// ```
 pub struct TbiSocket<R> {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: async_channel::Sender<Command>,
     shared: Arc<Shared>,
     runtime: PhantomData<fn() -> R>,
 }
@@ -80,8 +80,8 @@ impl<R: Runtime> TbiSocket<R> {
     /// Creates the socket and starts its task on the runtime (for tokio: call it inside a
     /// runtime). It stays disconnected until [`connect`](Self::connect).
     pub fn new(config: SocketConfig) -> Self {
-        let (commands, receiver) = mpsc::unbounded();
-        let shared = Arc::new(Shared::default());
+        let (commands, receiver) = handle::commands();
+        let shared = Arc::new(Shared::new(config.event_buffer));
         R::spawn(drive(Driver::<R>::new(config, shared.clone()), receiver));
         Self {
             commands,
@@ -256,9 +256,17 @@ impl<R> TbiSocket<R> {
         self.shared.state().unwrap_or(ConnectionState::Disconnected)
     }
 
-    /// A stream of every event from now on. Each call makes a new, independent stream.
+    /// A stream of every event from now on. Each call makes a new, independent stream,
+    /// holding at most the configuration's
+    /// [`event_buffer`](crate::SocketConfigBuilder::event_buffer) events for its consumer
+    /// (see [`EventStream`] for what happens to one that falls behind).
     pub fn events(&self) -> EventStream {
-        self.shared.subscribers.subscribe()
+        self.shared.events(None)
+    }
+
+    /// [`events`](Self::events), holding at most `capacity` events.
+    pub fn events_with_capacity(&self, capacity: usize) -> EventStream {
+        self.shared.events(Some(capacity))
     }
 
     fn set(&self, update: impl FnOnce(&mut Handlers)) -> &Self {

@@ -11,6 +11,9 @@
 //!   404, 500, garbage, or hangs) and the XMPP WebSocket endpoint (checks the URL token and
 //!   subprotocol, runs the handshake, answers or ignores pings, pushes notifications,
 //!   records the client's stanzas, closes on command).
+//! * [`flood::FloodServer`] is a Pusher server that misbehaves on purpose: it floods a
+//!   channel with pre-encoded frames as fast as the socket takes them, stops reading,
+//!   sends only WebSocket pings, or drops every connection after the handshake.
 //! * [`consultation_api::ConsultationApi`] serves `GET /v1/consultations/{id}` with a
 //!   bearer token, as the consultation API does, with a consultation the caller updates.
 //!
@@ -30,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod consultation_api;
+pub mod flood;
 pub mod iris;
 pub mod replay;
 

@@ -181,18 +181,10 @@ fn text_of(raw: Option<&RawValue>) -> Option<String> {
 /// At most this many characters of an error body go into a message.
 const BODY_EXCERPT: usize = 200;
 
+/// The start of a body for a message, without the signatures and keys it may carry (a 200
+/// whose JSON is cut short still holds `"auth"` and `"shared_secret"`).
 fn excerpt(body: &str) -> String {
-    let flat: String = body
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(BODY_EXCERPT + 1)
-        .collect();
-    if flat.chars().count() > BODY_EXCERPT {
-        format!("{}…", flat.chars().take(BODY_EXCERPT).collect::<String>())
-    } else {
-        flat
-    }
+    tbi_common::excerpt(body.as_bytes(), BODY_EXCERPT)
 }
 
 impl AuthResponse {
@@ -341,6 +333,23 @@ mod tests {
         let long = "x".repeat(10_000);
         let e = AuthResponse::from_http(500, long.as_bytes()).unwrap_err();
         assert!(e.message.len() < 300, "error bodies are cut short");
+    }
+
+    #[test]
+    fn failures_never_quote_signatures_or_keys() {
+        // A 200 whose JSON was cut short: the signature and the key are in the body.
+        let cut = br#"{"auth":"app-key:4e1f0c9d","shared_secret":"c2VjcmV0LWtleS0zMi1ieXRlcw"#;
+        let e = AuthResponse::from_http(200, cut).unwrap_err();
+        assert!(e.message.contains("invalid JSON"), "{e}");
+        assert!(
+            !e.message.contains("4e1f0c9d") && !e.message.contains("c2VjcmV0"),
+            "{e}"
+        );
+        // An error page that echoes the request's token.
+        let page = b"<h1>500</h1> POST /auth?access-token=SECRET-TOKEN failed";
+        let e = AuthResponse::from_http(500, page).unwrap_err();
+        assert!(!e.message.contains("SECRET-TOKEN"), "{e}");
+        assert!(e.message.contains("500"), "{e}");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Client configuration: where to connect, timeouts, and the reconnect policy.
 
+use std::fmt;
 use std::time::Duration;
 
 use url::Url;
+
+use crate::redact::redacted;
 
 /// Protocol version sent in the connection URL.
 pub const PROTOCOL_VERSION: u8 = 7;
@@ -72,7 +75,7 @@ impl Default for ReconnectPolicy {
 /// );
 /// # Ok::<(), tbi_proto::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     key: String,
     endpoint: Endpoint,
@@ -84,13 +87,45 @@ pub struct Config {
     auth_timeout: Duration,
     reconnect: ReconnectPolicy,
     max_client_event_bytes: usize,
+    max_presence_members: usize,
     refresh_credentials: bool,
     credentials_rejected: Vec<u16>,
 }
 
-/// The auth endpoint statuses that mean "these credentials are no good" by default: the
-/// token in the endpoint has expired (401), or the endpoint refuses it (403).
-pub const CREDENTIALS_REJECTED: [u16; 2] = [401, 403];
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A URL given by the application may carry credentials (user info, a query).
+        let endpoint = match &self.endpoint {
+            Endpoint::Cluster { cluster, tls } => format!("cluster {cluster} (tls: {tls})"),
+            Endpoint::Url(url) => redacted(url),
+        };
+        f.debug_struct("Config")
+            .field("key", &self.key)
+            .field("endpoint", &endpoint)
+            .field("activity_timeout", &self.activity_timeout)
+            .field("pong_timeout", &self.pong_timeout)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("auth_timeout", &self.auth_timeout)
+            .field("reconnect", &self.reconnect)
+            .field("max_client_event_bytes", &self.max_client_event_bytes)
+            .field("max_presence_members", &self.max_presence_members)
+            .field("refresh_credentials", &self.refresh_credentials)
+            .field("credentials_rejected", &self.credentials_rejected)
+            .finish()
+    }
+}
+
+/// The longest timeout or reconnect delay a configuration accepts: one hour.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Members of one presence channel kept at most, by default: Pusher's own limit.
+pub const MAX_PRESENCE_MEMBERS: usize = 100;
+
+/// The auth endpoint statuses that mean "these credentials are no good" by default: 401,
+/// the token in the endpoint has expired. A 403 means what HTTP says, "authenticated, not
+/// allowed" (a new token would be refused again), and fails the subscription with its
+/// status, as in pusher-js.
+pub const CREDENTIALS_REJECTED: [u16; 1] = [401];
 
 /// Why a configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,7 +161,18 @@ pub enum ConfigError {
         /// Its scheme.
         scheme: String,
     },
-    /// A timeout or delay is zero, or a maximum is below its minimum.
+    /// A count limit is out of range.
+    #[error("{name} must be {requirement}, got {value}")]
+    InvalidLimit {
+        /// Which setting.
+        name: &'static str,
+        /// What it must be.
+        requirement: &'static str,
+        /// What it was.
+        value: usize,
+    },
+    /// A timeout or delay is zero or above [`MAX_TIMEOUT`], or a maximum is below its
+    /// minimum.
     #[error("{name} must be {requirement}, got {value:?}")]
     InvalidDuration {
         /// Which setting.
@@ -151,6 +197,7 @@ pub struct ConfigBuilder {
     auth_timeout: Duration,
     reconnect: ReconnectPolicy,
     max_client_event_bytes: usize,
+    max_presence_members: usize,
     refresh_credentials: bool,
     credentials_rejected: Vec<u16>,
 }
@@ -168,6 +215,7 @@ impl Config {
             auth_timeout: Duration::from_secs(10),
             reconnect: ReconnectPolicy::default(),
             max_client_event_bytes: 10 * 1024,
+            max_presence_members: MAX_PRESENCE_MEMBERS,
             refresh_credentials: false,
             credentials_rejected: CREDENTIALS_REJECTED.to_vec(),
         }
@@ -199,6 +247,7 @@ impl Config {
             auth_timeout: self.auth_timeout,
             reconnect: self.reconnect.clone(),
             max_client_event_bytes: self.max_client_event_bytes,
+            max_presence_members: self.max_presence_members,
             refresh_credentials: self.refresh_credentials,
             credentials_rejected: self.credentials_rejected.clone(),
         }
@@ -246,6 +295,13 @@ impl Config {
         self.max_client_event_bytes
     }
 
+    /// Members kept per presence channel at most. Default [`MAX_PRESENCE_MEMBERS`] (100,
+    /// Pusher's limit). Members the server announces beyond it are not kept: an
+    /// [`ErrorKind::LimitExceeded`](crate::ErrorKind::LimitExceeded) error says so.
+    pub fn max_presence_members(&self) -> usize {
+        self.max_presence_members
+    }
+
     /// Whether the core asks for fresh credentials
     /// ([`Output::RefreshCredentials`](crate::Output::RefreshCredentials)) when the auth
     /// endpoint refuses them. Adapters turn it on when the application gives a token
@@ -256,8 +312,7 @@ impl Config {
     }
 
     /// The auth endpoint statuses that mean the credentials were refused (the channel
-    /// waits for new ones instead of failing). Default [`CREDENTIALS_REJECTED`]: 401 and
-    /// 403.
+    /// waits for new ones instead of failing). Default [`CREDENTIALS_REJECTED`]: 401.
     pub fn credentials_rejected(&self) -> &[u16] {
         &self.credentials_rejected
     }
@@ -373,14 +428,21 @@ impl ConfigBuilder {
         self
     }
 
+    /// See [`Config::max_presence_members`]. Self-hosted servers may allow more than
+    /// Pusher's 100.
+    pub fn max_presence_members(mut self, members: usize) -> Self {
+        self.max_presence_members = members;
+        self
+    }
+
     /// See [`Config::refresh_credentials`].
     pub fn refresh_credentials(mut self, refresh: bool) -> Self {
         self.refresh_credentials = refresh;
         self
     }
 
-    /// See [`Config::credentials_rejected`]. An app whose endpoint answers 403 for "this
-    /// user may not join the channel" (and 401 for an expired token) passes `[401]`.
+    /// See [`Config::credentials_rejected`]. An app whose endpoint answers 403 for an
+    /// expired token passes `[401, 403]`.
     pub fn credentials_rejected(mut self, statuses: impl IntoIterator<Item = u16>) -> Self {
         self.credentials_rejected = statuses.into_iter().collect();
         self
@@ -427,10 +489,10 @@ impl ConfigBuilder {
             (None, None) => return Err(ConfigError::NoEndpoint),
         };
         let positive = |name, value: Duration| {
-            if value.is_zero() {
+            if value.is_zero() || value > MAX_TIMEOUT {
                 Err(ConfigError::InvalidDuration {
                     name,
-                    requirement: "greater than zero",
+                    requirement: "greater than zero and at most 1 hour",
                     value,
                 })
             } else {
@@ -449,6 +511,14 @@ impl ConfigBuilder {
                 value: self.reconnect.max_delay,
             });
         }
+        positive("reconnect.max_delay", self.reconnect.max_delay)?;
+        if self.max_presence_members == 0 {
+            return Err(ConfigError::InvalidLimit {
+                name: "max_presence_members",
+                requirement: "at least 1",
+                value: self.max_presence_members,
+            });
+        }
         Ok(Config {
             key: self.key,
             endpoint,
@@ -459,6 +529,7 @@ impl ConfigBuilder {
             auth_timeout: self.auth_timeout,
             reconnect: self.reconnect,
             max_client_event_bytes: self.max_client_event_bytes,
+            max_presence_members: self.max_presence_members,
             refresh_credentials: self.refresh_credentials,
             credentials_rejected: self.credentials_rejected,
         })

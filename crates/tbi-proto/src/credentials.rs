@@ -82,7 +82,7 @@ impl Refresher {
         self.backoff.next_attempt();
         self.state = State::InFlight {
             id,
-            deadline: now + self.timeout,
+            deadline: tbi_common::deadline(now, self.timeout),
         };
         Step::Request(id)
     }
@@ -115,11 +115,13 @@ impl Refresher {
             // Fresh credentials: use them at once. Should they be refused too, the next
             // refresh waits (no refresh storm against an endpoint that keeps refusing).
             self.state = State::Idle {
-                not_before: Some(now + delay),
+                not_before: Some(tbi_common::deadline(now, delay)),
             };
             Some(Answer::Refreshed)
         } else {
-            self.state = State::Scheduled { at: now + delay };
+            self.state = State::Scheduled {
+                at: tbi_common::deadline(now, delay),
+            };
             Some(Answer::Failed { retry_in: delay })
         }
     }
@@ -167,7 +169,9 @@ impl Refresher {
             }
             State::InFlight { deadline, .. } if deadline <= now => {
                 let retry_in = self.backoff.delay();
-                self.state = State::Scheduled { at: now + retry_in };
+                self.state = State::Scheduled {
+                    at: tbi_common::deadline(now, retry_in),
+                };
                 Step::Expired { retry_in }
             }
             _ => Step::Wait,

@@ -197,6 +197,15 @@ pub enum Event {
         /// The users it is about.
         user_ids: Vec<String>,
     },
+    /// Never produced by the core: an adapter's bounded event stream sends it to a
+    /// subscriber that fell behind, after dropping its `missed` oldest events (the
+    /// handlers and the other subscribers got them). Treat it as
+    /// [`Resubscribed`](Self::Resubscribed) on every channel: re-fetch the state the
+    /// channels carry.
+    Lagged {
+        /// How many events this subscriber lost.
+        missed: u64,
+    },
 }
 
 fn as_millis<S: Serializer>(gap: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -239,6 +248,11 @@ pub enum ErrorKind {
     ClientEventRejected,
     /// The user sign-in failed.
     SigninFailed,
+    /// The server announced more presence members than
+    /// [`Config::max_presence_members`](crate::Config::max_presence_members) allows; the
+    /// excess was not kept, nothing else changed. (Events beyond what a key refresh may
+    /// hold are reported each as a [`Event::DecryptionFailure`].)
+    LimitExceeded,
 }
 
 /// Which step of a subscription failed.

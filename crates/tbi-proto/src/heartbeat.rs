@@ -1,6 +1,7 @@
 //! The activity check: ping after silence, give up when no answer comes.
 
 use std::time::{Duration, Instant};
+use tbi_common::deadline;
 
 /// What the heartbeat wants done at a timeout.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,8 +40,8 @@ impl Heartbeat {
     /// When the heartbeat next needs `poll`.
     pub(crate) fn deadline(&self) -> Instant {
         match self.ping_sent_at {
-            Some(sent) => sent + self.pong_timeout,
-            None => self.last_activity + self.interval,
+            Some(sent) => deadline(sent, self.pong_timeout),
+            None => deadline(self.last_activity, self.interval),
         }
     }
 

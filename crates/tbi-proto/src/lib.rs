@@ -64,6 +64,7 @@ mod heartbeat;
 pub mod manual;
 mod output;
 mod presence;
+mod redact;
 pub mod replay;
 mod state;
 mod wire;
@@ -75,7 +76,7 @@ pub use channel::{
 };
 pub use config::{
     CLIENT_NAME, CREDENTIALS_REJECTED, Config, ConfigBuilder, ConfigError, Endpoint,
-    PROTOCOL_VERSION, ReconnectPolicy,
+    MAX_PRESENCE_MEMBERS, MAX_TIMEOUT, PROTOCOL_VERSION, ReconnectPolicy,
 };
 pub use connection::Connection;
 pub use credentials::{FIRST_REFRESH_DELAY, MAX_REFRESH_DELAY, RefreshId};
@@ -83,5 +84,6 @@ pub use error::{SubscribeError, TriggerError, UnsubscribeError};
 pub use event::{ErrorEvent, ErrorKind, Event, SubscriptionErrorKind};
 pub use output::Output;
 pub use presence::{Member, PresenceSnapshot};
+pub use redact::redacted;
 pub use state::ConnectionState;
 pub use wire::OutboundText;

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::auth::AuthRequest;
+use crate::auth::{AuthRequest, AuthRequestId};
 use crate::credentials::RefreshId;
 use crate::event::Event;
 use crate::wire::OutboundText;
@@ -34,6 +34,11 @@ pub enum Output {
     },
     /// Ask for a signature, then answer with [`handle_auth`](crate::Connection::handle_auth).
     Authorize(AuthRequest),
+    /// The answer to this [`Authorize`](Self::Authorize) request is no longer wanted: its
+    /// socket is gone (a signature is for one `socket_id`), its channel was left, or it
+    /// timed out. Abort it if it is still running; an answer that still comes is ignored.
+    /// A flapping server therefore never piles up requests on the auth endpoint.
+    CancelAuthorize(AuthRequestId),
     /// The auth endpoint refused the credentials (their token expired): get fresh ones
     /// (the application's token provider), put them in place for the next
     /// [`Authorize`](Self::Authorize), then answer with

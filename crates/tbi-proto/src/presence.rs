@@ -67,26 +67,43 @@ impl Presence {
         self.me.as_ref()
     }
 
-    /// Replaces the members with the ones `subscription_succeeded` lists.
-    pub(crate) fn load(&mut self, data: PresenceData) {
+    /// Replaces the members with the ones `subscription_succeeded` lists, keeping at most
+    /// `max`; returns how many were not kept.
+    pub(crate) fn load(&mut self, data: PresenceData, max: usize) -> usize {
         self.members.clear();
-        if let Some(hash) = data.hash {
-            for (id, info) in hash {
-                self.members.insert(id, info_text(Some(info)));
+        let mut dropped = std::collections::BTreeSet::new();
+        let hash = data.hash.unwrap_or_default();
+        let ids = data.ids.iter().filter_map(|id| scalar_to_string(id.get()));
+        let listed = hash
+            .into_iter()
+            .map(|(id, info)| (id, info_text(Some(info))));
+        for (id, info) in listed.chain(ids.map(|id| (id, None))) {
+            if self.members.contains_key(&id) {
+                continue;
             }
-        }
-        for id in data.ids {
-            if let Some(id) = scalar_to_string(id.get()) {
-                self.members.entry(id).or_insert(None);
+            if self.members.len() >= max {
+                dropped.insert(id);
+                continue;
             }
+            self.members.insert(id, info);
         }
+        dropped.len()
     }
 
-    /// Adds or replaces a member.
-    pub(crate) fn add(&mut self, user_id: String, user_info: Option<Box<RawValue>>) -> Member {
+    /// Adds or replaces a member; `None` when it is new and the channel already holds
+    /// `max` members.
+    pub(crate) fn add(
+        &mut self,
+        user_id: String,
+        user_info: Option<Box<RawValue>>,
+        max: usize,
+    ) -> Option<Member> {
+        if self.members.len() >= max && !self.members.contains_key(&user_id) {
+            return None;
+        }
         let user_info = info_text(user_info);
         self.members.insert(user_id.clone(), user_info.clone());
-        Member { user_id, user_info }
+        Some(Member { user_id, user_info })
     }
 
     /// Removes a member; `None` for an unknown id.
@@ -151,7 +168,7 @@ mod tests {
         let data: PresenceData =
             serde_json::from_str(r#"{"ids":["1","2",3],"hash":{"1":{"n":1},"2":null},"count":3}"#)
                 .unwrap();
-        p.load(data);
+        assert_eq!(p.load(data, 100), 0);
         assert_eq!(
             p.members(),
             vec![
@@ -169,7 +186,7 @@ mod tests {
                 },
             ]
         );
-        p.add("4".into(), None);
+        p.add("4".into(), None, 100);
         assert_eq!(p.members().len(), 4);
         assert_eq!(
             p.remove("1").unwrap().user_info.as_deref(),

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tbi_proto::backend::AuthSigner;
-use tbi_proto::{AuthRequest, Config, Connection, ConnectionState, Event, Output, RefreshId};
+use tbi_proto::{
+    AuthRequest, AuthRequestId, Config, Connection, ConnectionState, Event, Output, RefreshId,
+};
 
 const CHANNELS: [&str; 6] = [
     "public-a",
@@ -38,6 +40,8 @@ struct World {
     epoch: u64,
     socket_id: String,
     pending_auth: Vec<AuthRequest>,
+    /// Every auth request ever asked for.
+    issued_auth: Vec<AuthRequestId>,
     /// Refreshes asked for and not answered, with when (ms).
     pending_refresh: Vec<(RefreshId, u64)>,
     /// Subscribe frames per channel in the current epoch.
@@ -74,7 +78,17 @@ impl World {
                         _ => {}
                     }
                 }
-                Output::Authorize(request) => self.pending_auth.push(request),
+                Output::Authorize(request) => {
+                    self.issued_auth.push(request.id);
+                    self.pending_auth.push(request);
+                }
+                Output::CancelAuthorize(id) => {
+                    prop_assert!(
+                        self.issued_auth.contains(&id),
+                        "cancelled {id} that was never asked for"
+                    );
+                    self.pending_auth.retain(|r| r.id != id);
+                }
                 Output::RefreshCredentials(id) => {
                     // A refresh unanswered for the auth timeout (10 s) has expired.
                     let now = self.now_ms;

@@ -304,6 +304,26 @@ fn subscription_and_resubscription_fetch_once_each_even_when_events_pile_up() {
 }
 
 #[test]
+fn a_lagged_event_stream_is_a_gap_that_fetches_again() {
+    let mut h = Harness::new();
+    h.answer(200, consultation("new", json!({})));
+    let channel = ChannelName::parse(CHANNEL).unwrap();
+    h.socket(Event::SubscriptionSucceeded {
+        channel,
+        data: "{}".into(),
+        presence: None,
+    });
+    h.answer(200, consultation("new", json!({})));
+    assert!(h.fetches.is_empty());
+    h.socket(Event::Lagged { missed: 12 });
+    assert_eq!(
+        h.fetches.len(),
+        1,
+        "events were lost: the API tells what they said"
+    );
+}
+
+#[test]
 fn failed_fetches_are_retried_with_a_growing_backoff() {
     let mut h = Harness::new();
     h.answer(500, json!("Internal Server Error"));

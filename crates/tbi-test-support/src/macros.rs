@@ -95,6 +95,22 @@ macro_rules! fixture_replay_tests {
         async fn stopped_watch_closes_its_socket() {
             $crate::scenarios::stopped_watch_closes_its_socket::<$runtime>().await;
         }
+
+        $crate::fixture_replay_tests!(@hostile #[$test] $runtime;
+            a_stream_nobody_reads_stays_bounded,
+            a_server_that_stops_reading_is_dropped,
+            a_flood_does_not_starve_auth_answers_or_timers,
+            auth_requests_of_a_lost_socket_are_cancelled,
+            websocket_pings_count_as_activity,
+        );
+    };
+    (@hostile #[$test:meta] $runtime:ty; $($scenario:ident,)*) => {
+        $(
+            #[$test]
+            async fn $scenario() {
+                $crate::scenarios::$scenario::<$runtime>().await;
+            }
+        )*
     };
 }
 

@@ -35,7 +35,7 @@ pub struct EventWatch<R, E> {
     runtime: std::marker::PhantomData<fn() -> R>,
 }
 
-impl<R: Runtime, E: Debug + Clone> EventWatch<R, E> {
+impl<R: Runtime, E: Debug + Clone + tbi_driver::Lagging> EventWatch<R, E> {
     /// Watches `events`.
     pub fn new(events: EventStream<E>) -> Self {
         Self {

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use super::{Attempt, Connection, ConnectionState, Outage, Socket, human};
-use crate::error::{ErrorCode, ParameterError};
+use super::{Attempt, Connection, ConnectionState, Outage, Socket};
+use crate::error::{ErrorCode, ParameterError, StreamError};
 use crate::event::{DisconnectReason, Event, SdkState};
 use crate::evm::{self, Failure, ServerInfo};
 use crate::jid::bare_jid;
@@ -14,6 +14,7 @@ use crate::negotiation::Negotiation;
 use crate::output::{HttpRequest, HttpRequestId, Output};
 use crate::token::jwt_expiry;
 use crate::xml::reader::StanzaReader;
+use tbi_common::{deadline, human};
 
 /// What `connect` takes. `Debug` hides the token.
 #[derive(Clone, PartialEq, Eq)]
@@ -72,7 +73,7 @@ pub(super) enum Loss {
     /// The server sent a `disconnect` IQ (a drain before maintenance).
     ServerDrain,
     /// The stream failed (already reported as an error).
-    StreamFailure(String),
+    StreamFailure(StreamError),
     /// No XMPP session within the connect timeout.
     Timeout,
 }
@@ -96,6 +97,7 @@ impl Connection {
         unix_now: SystemTime,
         params: ConnectParams,
     ) -> Result<(), ParameterError> {
+        self.config.validate()?;
         if params.token.trim().is_empty() {
             return Err(ParameterError::EmptyToken);
         }
@@ -160,11 +162,19 @@ impl Connection {
     /// Forgets everything a `connect` started: the attempt, the reconnect loop, the token
     /// and its watch. The caller closes the socket first when there is one.
     fn end_session(&mut self) {
-        self.attempt = Attempt::Idle;
+        self.jid = None;
+        self.abandon_attempt();
         self.attempt_deadline = None;
         self.outage = None;
         self.session = None;
         self.token_watch = None;
+    }
+
+    /// Forgets the attempt under way; a request still running is cancelled.
+    fn abandon_attempt(&mut self) {
+        if let Attempt::Fetching(id) = std::mem::replace(&mut self.attempt, Attempt::Idle) {
+            self.out.push_back(Output::CancelHttp(id));
+        }
     }
 
     /// Warns `token_warning` before the JWT's `exp`. A token that is not a JWT with an
@@ -174,7 +184,7 @@ impl Connection {
         self.token_watch = jwt_expiry(&session.token).map(|exp| {
             let warn_at = exp.saturating_sub(self.config.token_warning.as_secs());
             let delay = warn_at.saturating_sub(unix_seconds(unix_now));
-            (now + Duration::from_secs(delay), exp)
+            (deadline(now, Duration::from_secs(delay)), exp)
         });
     }
 
@@ -222,19 +232,22 @@ impl Connection {
             headers.push(("Trace-Id".to_owned(), session.trace_id.clone()));
         }
         self.attempt = Attempt::Fetching(id);
-        self.attempt_deadline = Some(now + self.config.connect_timeout);
+        self.attempt_deadline = Some(deadline(now, self.config.connect_timeout));
         self.out
             .push_back(Output::Http(HttpRequest { id, url, headers }));
     }
 
-    pub(super) fn open_socket(&mut self, info: ServerInfo) {
+    pub(super) fn open_socket(&mut self, now: Instant, info: ServerInfo) {
         let Some(session) = &self.session else { return };
-        let server = self
-            .config
-            .websocket_server_override
-            .clone()
-            .unwrap_or_else(|| info.websocket_server.clone());
-        let url = evm::websocket_url(&server, &session.routing_id, &info);
+        let base = match &self.config.websocket_server_override {
+            Some(server) => evm::websocket_base(server, &session.event_manager, true),
+            None => evm::websocket_base(&info.websocket_server, &session.event_manager, false),
+        };
+        let base = match base {
+            Ok(base) => base,
+            Err(failure) => return self.attempt_failed(now, failure),
+        };
+        let url = evm::websocket_url(&base, &session.routing_id, &info);
         let negotiation = Negotiation::new(session.bare_jid.clone(), session.domain.clone());
         self.server = Some(info);
         self.attempt = Attempt::Socket(Box::new(Socket {
@@ -280,7 +293,7 @@ impl Connection {
         match &self.attempt {
             Attempt::Idle => {}
             Attempt::Fetching(_) => {
-                self.attempt = Attempt::Idle;
+                self.abandon_attempt();
                 self.attempt_failed(
                     now,
                     Failure {
@@ -302,13 +315,18 @@ impl Connection {
     pub(super) fn socket_lost(&mut self, now: Instant, loss: Loss) {
         self.attempt = Attempt::Idle;
         self.attempt_deadline = None;
-        let in_outage = self.outage.is_some();
-        let (code, reason) = match &loss {
-            Loss::Closed { code, reason } => (Some(*code), reason.clone()),
-            Loss::PingTimeout => (None, "no answer to the keep-alive pings".to_owned()),
-            Loss::ServerDrain => (None, "the server asked the client to reconnect".to_owned()),
-            Loss::StreamFailure(why) => (None, why.clone()),
-            Loss::Timeout => (
+        if self.outage.is_some() {
+            return;
+        }
+        let lost = |code, reason| DisconnectReason::Lost { code, reason };
+        let reason = match &loss {
+            Loss::Closed { code, reason } => lost(Some(*code), reason.clone()),
+            Loss::PingTimeout => lost(None, "no answer to the keep-alive pings".to_owned()),
+            Loss::ServerDrain => lost(None, "the server asked the client to reconnect".to_owned()),
+            Loss::StreamFailure(error) => DisconnectReason::StreamFailed {
+                error: error.clone(),
+            },
+            Loss::Timeout => lost(
                 None,
                 format!(
                     "no XMPP session within {}",
@@ -316,9 +334,6 @@ impl Connection {
                 ),
             ),
         };
-        if in_outage {
-            return;
-        }
         match &loss {
             Loss::Closed { code: 1006, reason } => {
                 let message = if reason.is_empty() {
@@ -336,15 +351,17 @@ impl Connection {
                     message,
                 });
             }
-            Loss::Timeout => self.push_event(Event::ConnectionError {
-                code: ErrorCode::CreateConnectionFailed,
-                message: reason.clone(),
-            }),
+            Loss::Timeout => {
+                if let DisconnectReason::Lost { reason, .. } = &reason {
+                    self.push_event(Event::ConnectionError {
+                        code: ErrorCode::CreateConnectionFailed,
+                        message: reason.clone(),
+                    });
+                }
+            }
             _ => {}
         }
-        self.push_event(Event::Disconnected {
-            reason: DisconnectReason::Lost { code, reason },
-        });
+        self.push_event(Event::Disconnected { reason });
         self.sdk(
             now,
             SdkState::WebSocketServerDisconnected,
@@ -364,8 +381,8 @@ impl Connection {
             json!({"myJid": jid}),
         );
         self.outage = Some(Outage {
-            deadline: now + self.config.reconnect_deadline,
-            next_attempt: now + self.config.reconnect_interval,
+            deadline: deadline(now, self.config.reconnect_deadline),
+            next_attempt: deadline(now, self.config.reconnect_interval),
         });
     }
 
@@ -393,7 +410,7 @@ impl Connection {
                 self.start_attempt(now);
             }
             self.outage = Some(Outage {
-                next_attempt: now + self.config.reconnect_interval,
+                next_attempt: deadline(now, self.config.reconnect_interval),
                 ..outage
             });
         }

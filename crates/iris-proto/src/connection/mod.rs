@@ -6,7 +6,7 @@ mod stream;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use crate::config::Config;
 use crate::event::{Event, SdkEvent, SdkState};
@@ -257,7 +257,7 @@ impl Connection {
             }),
         };
         match parsed {
-            Ok(info) => self.open_socket(info),
+            Ok(info) => self.open_socket(now, info),
             Err(failure) => self.attempt_failed(now, failure),
         }
     }
@@ -275,20 +275,21 @@ impl Connection {
 
     /// A text frame arrived.
     pub fn handle_ws_text(&mut self, now: Instant, text: &str) {
-        let items = match &mut self.attempt {
+        let pushed = match &mut self.attempt {
             Attempt::Socket(socket) => socket.reader.push(text),
             _ => return,
         };
-        match items {
-            Ok(items) => {
-                for item in items {
-                    if !matches!(self.attempt, Attempt::Socket(_)) {
-                        break;
-                    }
-                    self.on_item(now, item);
-                }
+        // Stanzas that arrived before garbage in the same frame still count.
+        for item in pushed.items {
+            if !matches!(self.attempt, Attempt::Socket(_)) {
+                return;
             }
-            Err(error) => self.fail_stream(now, error.to_string()),
+            self.on_item(now, item);
+        }
+        if let Some(error) = pushed.error
+            && matches!(self.attempt, Attempt::Socket(_))
+        {
+            self.fail_stream(now, error);
         }
     }
 
@@ -341,15 +342,9 @@ impl Connection {
 
     fn wall_clock(&self, now: Instant) -> Option<SystemTime> {
         let (at, wall) = self.session.as_ref()?.anchor;
-        Some(wall + now.saturating_duration_since(at))
-    }
-}
-
-/// A duration for messages: "30 s", "250 ms".
-fn human(d: Duration) -> String {
-    if d.subsec_millis() == 0 && d.as_secs() > 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{} ms", d.as_millis())
+        Some(tbi_common::wall_deadline(
+            wall,
+            now.saturating_duration_since(at),
+        ))
     }
 }

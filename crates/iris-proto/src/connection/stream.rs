@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::lifecycle::Loss;
 use super::{Attempt, Connection};
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, StreamError};
 use crate::event::{Event, SdkState};
 use crate::keepalive::Action;
 use crate::notification::{Notification, NotificationType};
@@ -56,7 +56,7 @@ impl Connection {
                 .first()
                 .map(|c| c.local_name().to_owned())
                 .unwrap_or_default();
-            return self.fail_stream(now, format!("stream error from the server: {condition}"));
+            return self.fail_stream(now, StreamError::Server { condition });
         }
         if stanza.local_name() != "iq" {
             return;
@@ -93,14 +93,18 @@ impl Connection {
         self.push_event(Event::Notification(Box::new(notification)));
     }
 
-    /// A protocol failure on the stream: report it, close the socket, and treat it as lost.
-    pub(super) fn fail_stream(&mut self, now: Instant, why: String) {
-        self.push_event(Event::ConnectionError {
-            code: ErrorCode::CreateConnectionFailed,
-            message: why.clone(),
-        });
+    /// A protocol failure on the stream: report it (once per outage: the attempts of a
+    /// reconnect fail silently, as every other failure during one), close the socket, and
+    /// treat it as lost.
+    pub(super) fn fail_stream(&mut self, now: Instant, error: StreamError) {
+        if self.outage.is_none() {
+            self.push_event(Event::ConnectionError {
+                code: ErrorCode::CreateConnectionFailed,
+                message: error.to_string(),
+            });
+        }
         self.close_socket("XMPP stream failure");
-        self.socket_lost(now, Loss::StreamFailure(why));
+        self.socket_lost(now, Loss::StreamFailure(error));
     }
 
     pub(super) fn check_keepalive(&mut self, now: Instant) {

@@ -5,6 +5,7 @@
 mod support;
 
 mod connect;
+mod hostile;
 mod keepalive;
 mod notifications;
 mod reconnect;

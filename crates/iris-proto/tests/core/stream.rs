@@ -102,7 +102,7 @@ fn a_stanza_over_64_kib_fails_the_stream() {
     let log = h.take();
     assert_eq!(log.closes, [1000]);
     assert!(
-        errors(&log.events)[0].1.contains("65536"),
+        errors(&log.events)[0].1.contains("65535 bytes"),
         "{:?}",
         errors(&log.events)
     );

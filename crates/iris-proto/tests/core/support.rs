@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use iris_proto::{Config, ConnectParams, Connection, Event, HttpRequest, HttpResponse, Output};
+use iris_proto::{
+    Config, ConnectParams, Connection, Event, HttpRequest, HttpRequestId, HttpResponse, Output,
+};
 
 pub const ROUTING_ID: &str = "a1b2c3@Example.COM";
 pub const UNIX_NOW: u64 = 1_700_000_000;
@@ -59,6 +61,7 @@ pub struct Log {
     pub opens: Vec<String>,
     pub sent: Vec<String>,
     pub closes: Vec<u16>,
+    pub cancels: Vec<HttpRequestId>,
     pub events: Vec<Event>,
 }
 
@@ -96,6 +99,7 @@ impl Harness {
                 Output::SendText(text) => self.log.sent.push(text),
                 Output::Close { code, .. } => self.log.closes.push(code),
                 Output::Event(event) => self.log.events.push(event),
+                Output::CancelHttp(id) => self.log.cancels.push(id),
                 other => panic!("unknown output {other:?}"),
             }
         }

@@ -237,7 +237,59 @@ fn an_unreachable_server_fails_at_once_with_a_clear_error() {
 }
 
 #[test]
-fn a_failing_auth_endpoint_fails_with_its_status() {
+fn a_channel_that_cannot_be_subscribed_is_reported_and_the_others_keep_listening() {
+    let auth = AuthEndpoint::start();
+    let broken = unique("private-broken-");
+    let forbidden = unique("private-forbidden-");
+    let fine = unique("consultation-");
+    auth.deny(&broken, 500);
+    auth.deny(&forbidden, 403);
+    let server = sockudo();
+    let (url, endpoint) = (server.ws_url(), auth.url());
+    let mut listener = spawn(&listen_args(
+        &url,
+        &broken,
+        &[
+            "--channel",
+            &forbidden,
+            "--channel",
+            &fine,
+            "--auth-endpoint",
+            &endpoint,
+            "--count",
+            "1",
+            "--timeout",
+            "20",
+            "--json",
+        ],
+    ));
+    // The three answers come in any order.
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut subscribed = false;
+    while statuses.len() < 2 || !subscribed {
+        let line = listener.expect_line("the three channels' outcomes", |l| {
+            l.contains(r#""type":"subscription_error""#) || l.contains(r#""type":"subscribed""#)
+        });
+        let line = json(&line);
+        match line["type"].as_str() {
+            Some("subscribed") => subscribed = line["channel"] == fine.as_str(),
+            _ => {
+                statuses.insert(
+                    line["channel"].as_str().unwrap().to_owned(),
+                    line["status"].clone(),
+                );
+            }
+        }
+    }
+    assert_eq!(statuses[&broken], 500);
+    assert_eq!(statuses[&forbidden], 403);
+    publish(&server.http_url(), &fine, "call-status", "{}").unwrap();
+    let done = listener.finish(Duration::from_secs(20));
+    assert_eq!(done.code, Some(0), "{done:#?}");
+}
+
+#[test]
+fn no_channel_left_to_listen_on_exits_1_with_each_reason() {
     let auth = AuthEndpoint::start();
     let channel = unique("private-broken-");
     auth.deny(&channel, 500);
@@ -249,12 +301,17 @@ fn a_failing_auth_endpoint_fails_with_its_status() {
     );
     assert_eq!(done.code, Some(1), "{done:#?}");
     assert!(
-        done.stderr
-            .contains(&format!("cannot subscribe to {channel}")),
+        done.stderr.contains("no channel can be subscribed"),
         "{}",
         done.stderr
     );
-    assert!(done.stderr.contains("500"), "{}", done.stderr);
+    assert!(
+        done.stdout.iter().any(|l| l.starts_with("sub-error")
+            && l.contains(&channel)
+            && l.contains("(status 500)")),
+        "{:#?}",
+        done.stdout
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use iris_proto::Config;
 use rustls::ClientConfig;
 
+use crate::events::DEFAULT_EVENT_BUFFER;
 use crate::iris::event_manager::EventManager;
 use crate::tls::default_tls_config;
 use crate::websocket::default_websocket_config;
@@ -33,6 +34,7 @@ pub struct IrisConfig {
     pub(crate) event_manager: Option<Arc<dyn EventManager>>,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketConfig,
+    pub(crate) event_buffer: usize,
 }
 
 impl Default for IrisConfig {
@@ -47,6 +49,7 @@ impl fmt::Debug for IrisConfig {
             .field("core", &self.core)
             .field("custom_event_manager", &self.event_manager.is_some())
             .field("websocket", &self.websocket)
+            .field("event_buffer", &self.event_buffer)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +62,7 @@ impl IrisConfig {
             event_manager: None,
             tls: default_tls_config(),
             websocket: default_websocket_config(),
+            event_buffer: DEFAULT_EVENT_BUFFER,
         }
     }
 
@@ -86,6 +90,15 @@ impl IrisConfig {
     #[must_use]
     pub fn websocket(mut self, websocket: WebSocketConfig) -> Self {
         self.websocket = websocket;
+        self
+    }
+
+    /// How many events each [`EventStream`](crate::EventStream) holds for a consumer that
+    /// falls behind before it drops the oldest (then sends `Lagged`). Default
+    /// [`DEFAULT_EVENT_BUFFER`].
+    #[must_use]
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events.max(1);
         self
     }
 }

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 use iris_proto::{
     ConnectParams, Connection, ConnectionState, DisconnectReason, ErrorCode, Event, Notification,
     SdkEvent, ServerInfo,
@@ -59,7 +59,7 @@ pub(crate) type IrisShared = handle::Shared<IrisHandlers, Event, ConnectionState
 /// }
 /// ```
 pub struct IrisConnection<R> {
-    commands: mpsc::UnboundedSender<IrisCommand>,
+    commands: async_channel::Sender<IrisCommand>,
     shared: Arc<IrisShared>,
     runtime: PhantomData<fn() -> R>,
 }
@@ -87,8 +87,8 @@ impl<R: Runtime> IrisConnection<R> {
     /// Creates the connection and starts its task on the runtime (for tokio: call it
     /// inside a runtime). It stays disconnected until [`connect`](Self::connect).
     pub fn new(config: IrisConfig) -> Self {
-        let (commands, receiver) = mpsc::unbounded();
-        let shared = Arc::new(IrisShared::default());
+        let (commands, receiver) = handle::commands();
+        let shared = Arc::new(IrisShared::new(config.event_buffer));
         R::spawn(drive(
             IrisDriver::<R>::new(config, shared.clone()),
             receiver,
@@ -208,9 +208,17 @@ impl<R> IrisConnection<R> {
         self.state() == ConnectionState::Connected
     }
 
-    /// A stream of every event from now on. Each call makes a new, independent stream.
+    /// A stream of every event from now on. Each call makes a new, independent stream,
+    /// holding at most the configuration's
+    /// [`event_buffer`](crate::IrisConfig::event_buffer) events for its consumer (see
+    /// [`EventStream`] for what happens to one that falls behind).
     pub fn events(&self) -> EventStream<Event> {
-        self.shared.subscribers.subscribe()
+        self.shared.events(None)
+    }
+
+    /// [`events`](Self::events), holding at most `capacity` events.
+    pub fn events_with_capacity(&self, capacity: usize) -> EventStream<Event> {
+        self.shared.events(Some(capacity))
     }
 
     fn set(&self, update: impl FnOnce(&mut IrisHandlers)) -> &Self {

@@ -30,14 +30,16 @@ pub(crate) enum IrisCommand {
 type Answer = (HttpRequestId, Result<HttpResponse, String>);
 
 impl Core for Connection {
+    type Key = HttpRequestId;
     type Request = HttpRequest;
     type Answer = Answer;
     type Event = Event;
 
-    fn poll_work(&mut self) -> Option<Work<HttpRequest, Event>> {
+    fn poll_work(&mut self) -> Option<Work<HttpRequestId, HttpRequest, Event>> {
         loop {
             return Some(match self.poll_output()? {
-                Output::Http(request) => Work::Request(request),
+                Output::Http(request) => Work::Request(Some(request.id), request),
+                Output::CancelHttp(id) => Work::Cancel(id),
                 Output::Open { url } => Work::Open {
                     url,
                     subprotocol: Some(SUBPROTOCOL),
@@ -53,6 +55,21 @@ impl Core for Connection {
 
     fn poll_timeout(&self) -> Option<Instant> {
         Connection::poll_timeout(self)
+    }
+
+    fn write_stall_limit(&self) -> Duration {
+        // As long as the keep-alive takes to give up on a silent server: every ping
+        // missed, then the grace.
+        let config = self.config();
+        config
+            .ping_interval
+            .saturating_mul(config.ping_misses)
+            .saturating_add(config.pong_grace)
+    }
+
+    fn handle_ping_pong(&mut self, _now: Instant) {
+        // The keep-alive wants an answer to its own ping IQ (`c2s1`): a WebSocket pong
+        // proves the WebSocket layer alive, not the XMPP session behind it.
     }
 
     fn handle_open(&mut self, now: Instant) {
@@ -88,7 +105,7 @@ fn performer<R: Runtime>(config: &IrisConfig) -> Performer<HttpRequest, Answer> 
     };
     // The core fails an attempt at the connect timeout; an event manager that never
     // answers is abandoned a little later, not kept forever.
-    let limit = timeout + Duration::from_secs(1);
+    let limit = timeout.saturating_add(Duration::from_secs(1));
     Box::new(move |request: HttpRequest| {
         let id = request.id;
         let answer = event_manager.get(&request);
@@ -156,11 +173,11 @@ impl<R: Runtime> Drive<R> for IrisDriver<R> {
         let shared = &self.shared;
         self.engine.perform(|event| {
             shared.handlers().dispatch(&event);
-            shared.subscribers.publish(&event);
+            shared.publish(&event);
         });
     }
 
     fn finish(&mut self) {
-        self.shared.subscribers.close();
+        self.shared.end_streams();
     }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use futures::channel::mpsc;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
@@ -206,9 +205,14 @@ impl<R: Runtime> ConsultationWatch<R> {
                 self.config.fetch_timeout,
             )),
         };
-        let fetch_limit = self.config.fetch_timeout + Duration::from_secs(1);
+        let fetch_limit = self
+            .config
+            .fetch_timeout
+            .saturating_add(Duration::from_secs(1));
         let provider = self.token_provider.clone();
-        let (provided, mut provided_tokens) = mpsc::unbounded::<String>();
+        // Only the newest token the socket fetched matters: a queue of one, replaced.
+        let (provided, provided_tokens) = async_channel::bounded::<String>(1);
+        let mut provided_tokens = std::pin::pin!(provided_tokens);
         let mut watcher = Watcher::new(self.config.clone(), &self.token);
         let mut following: Option<Following<R>> = None;
         let mut fetches = FuturesUnordered::<BoxFuture<'static, Option<_>>>::new();
@@ -327,7 +331,7 @@ impl<R: Runtime> ConsultationWatch<R> {
         &self,
         params: &SocketParams,
         customize: Option<Customize>,
-        provided: &mpsc::UnboundedSender<String>,
+        provided: &async_channel::Sender<String>,
     ) -> Result<Following<R>, WatchError> {
         let mut builder = SocketConfig::params_builder(params)?;
         if let Some(provider) = &self.token_provider {
@@ -338,7 +342,7 @@ impl<R: Runtime> ConsultationWatch<R> {
                 let provided = provided.clone();
                 Box::pin(async move {
                     let token = token.await?;
-                    let _ = provided.unbounded_send(token.clone());
+                    let _ = provided.force_send(token.clone());
                     Ok(token)
                 })
             });

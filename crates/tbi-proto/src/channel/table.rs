@@ -71,10 +71,39 @@ pub(crate) struct Rekey {
     /// The auth request under way; `None` while waiting for new credentials.
     pub(crate) request: Option<AuthRequestId>,
     pub(crate) held: VecDeque<HeldEvent>,
+    /// The bytes of the held events' data.
+    pub(crate) held_bytes: usize,
+}
+
+impl Rekey {
+    /// A refresh under way for `request`, holding `first`.
+    pub(crate) fn new(request: AuthRequestId, first: HeldEvent) -> Self {
+        let mut rekey = Self {
+            request: Some(request),
+            held: VecDeque::new(),
+            held_bytes: 0,
+        };
+        rekey.hold(first);
+        rekey
+    }
+
+    /// Whether one more event of `bytes` fits in what a refresh may hold.
+    pub(crate) fn has_room(&self, bytes: usize) -> bool {
+        self.held.len() < MAX_HELD_EVENTS && self.held_bytes + bytes <= MAX_HELD_BYTES
+    }
+
+    pub(crate) fn hold(&mut self, event: HeldEvent) {
+        self.held_bytes += event.data.len() + event.event.len();
+        self.held.push_back(event);
+    }
 }
 
 /// Events held per channel during a key refresh, at most.
 pub(crate) const MAX_HELD_EVENTS: usize = 256;
+
+/// Bytes of event data held per channel during a key refresh, at most (a frame may be
+/// 4 MiB; 256 of them would be a gigabyte).
+pub(crate) const MAX_HELD_BYTES: usize = 1 << 20;
 
 #[derive(Debug)]
 pub(crate) struct Entry {
@@ -84,6 +113,9 @@ pub(crate) struct Entry {
     pub(crate) phase: Phase,
     /// Unsubscribed while pending: hidden, and unsubscribed for real on confirmation.
     pub(crate) cancelled: bool,
+    /// Failed by a server error that named no channel and was matched to this one (by
+    /// name or order): should the server confirm the subscription after all, it stands.
+    pub(crate) rejected: bool,
     /// When a confirmed subscription was lost, to report the gap on the next confirmation.
     pub(crate) lost_at: Option<Instant>,
     pub(crate) presence: Option<Presence>,
@@ -155,6 +187,7 @@ impl Table {
             seq,
             phase: Phase::Waiting,
             cancelled: false,
+            rejected: false,
             lost_at: None,
             presence,
             key: None,

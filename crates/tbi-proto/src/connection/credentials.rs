@@ -3,12 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use super::{AuthPurpose, Connection, human};
+use super::{AuthPurpose, Connection};
 use crate::channel::ChannelName;
 use crate::channel::table::Phase;
 use crate::credentials::{Answer, RefreshId, Step};
 use crate::event::{ErrorKind, Event, SubscriptionErrorKind};
 use crate::output::Output;
+use tbi_common::human;
 
 impl Connection {
     /// New credentials are in place: the application replaced the auth endpoint, its token,
@@ -45,6 +46,7 @@ impl Connection {
     /// ```
     pub fn credentials_updated(&mut self, now: Instant) {
         self.refresher.supplied();
+        self.credentials_epoch += 1;
         self.reauthorize_waiting(now);
     }
 
@@ -57,7 +59,10 @@ impl Connection {
         let ok = answer.is_ok();
         match self.refresher.answered(now, id, ok) {
             None => {}
-            Some(Answer::Refreshed) => self.reauthorize_waiting(now),
+            Some(Answer::Refreshed) => {
+                self.credentials_epoch += 1;
+                self.reauthorize_waiting(now);
+            }
             Some(Answer::Failed { retry_in }) => {
                 let reason = answer.err().unwrap_or_default();
                 self.refresh_failed(&reason, retry_in);

@@ -12,7 +12,7 @@ use super::{AuthPurpose, Connection};
 use crate::auth::{AuthFailure, AuthRequestId, AuthResponse};
 use crate::channel::ChannelKind;
 use crate::channel::ChannelName;
-use crate::channel::table::{HeldEvent, MAX_HELD_EVENTS, Phase, Rekey};
+use crate::channel::table::{HeldEvent, MAX_HELD_BYTES, MAX_HELD_EVENTS, Phase, Rekey};
 use crate::encryption::{ChannelKey, OpenError, open};
 use crate::event::{ErrorKind, Event};
 use crate::wire::inbound::{Data, Frame};
@@ -49,16 +49,20 @@ impl Connection {
         let name = entry.name.clone();
         let event = frame.event.into_owned();
         if let Some(rekey) = &mut entry.rekey {
-            if rekey.held.len() >= MAX_HELD_EVENTS {
+            let data = frame.data.into_string();
+            if !rekey.has_room(data.len() + event.len()) {
                 return self.decryption_failure(
                     name,
                     event,
-                    format!("dropped: more than {MAX_HELD_EVENTS} events arrived while a fresh key was fetched"),
+                    format!(
+                        "dropped: more than {MAX_HELD_EVENTS} events or {} KiB arrived while a fresh key was fetched",
+                        MAX_HELD_BYTES >> 10
+                    ),
                 );
             }
-            rekey.held.push_back(HeldEvent {
+            rekey.hold(HeldEvent {
                 event,
-                data: frame.data.into_string(),
+                data,
                 user_id: frame.user_id,
             });
             return;
@@ -83,10 +87,7 @@ impl Connection {
                 match self.request_auth(now, AuthPurpose::Rekey(name.clone())) {
                     Some(request) => {
                         if let Some(entry) = self.channels.get_mut(&name) {
-                            entry.rekey = Some(Rekey {
-                                request: Some(request),
-                                held: [held].into(),
-                            });
+                            entry.rekey = Some(Rekey::new(request, held));
                         }
                     }
                     None => self.decryption_failure(name, held.event, "not connected".into()),

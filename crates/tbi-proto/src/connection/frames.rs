@@ -167,6 +167,7 @@ impl Connection {
                     code.map(|c| format!(" ({c})")).unwrap_or_default()
                 ),
                 None,
+                channel.is_none(),
             ),
             Some(Target::Signin) => self.signin_rejected(code, message),
             None => {
@@ -180,15 +181,20 @@ impl Connection {
         }
     }
 
-    /// Which pending subscription (or the sign-in) a server error is about.
+    /// Which pending subscription (or the sign-in) a server error is about, decided by the
+    /// error's code and what is waiting for an answer, never by guessing at its words.
     ///
     /// Servers do not agree: soketi sends `pusher:subscription_error` with the channel;
-    /// sockudo and others send `pusher:error` 4009, with or without the channel; hosted
-    /// Pusher sends `pusher:error` with a null code and an "Invalid signature" message that
-    /// quotes the signed string. In order: the frame's channel; a pending channel named in
-    /// the message; the sign-in when the message is about it; and for an auth rejection
-    /// (4009, or a signature message) the oldest pending authorized subscription, since
-    /// servers answer subscriptions in order.
+    /// sockudo sends `pusher:error` 4009 for a refused subscription or sign-in, with or
+    /// without the channel; hosted Pusher sends `pusher:error` with a null code and an
+    /// "Invalid signature" message that quotes the signed string. So: with a channel, that
+    /// channel. Without one, only an authorization error (4009, or a null code with a
+    /// signature message) can be a rejection — any other code (4301 client event
+    /// rejected, 4302 watchlist over 100 ids, …) never fails a subscription or the sign-in,
+    /// whatever its message says. An authorization error goes to the pending channel its
+    /// signed string names, or the sign-in when that string is a user's
+    /// (`socket_id::user::…`), else to whichever went out first of the oldest pending
+    /// authorized subscription and the sign-in: servers answer in order.
     fn rejection_target(
         &self,
         channel: Option<&str>,
@@ -198,19 +204,17 @@ impl Connection {
         if let Some(channel) = channel {
             return self.pending_channel(channel).map(Target::Channel);
         }
-        if let Some(name) = self.pending_channel_named_in(message) {
-            return Some(Target::Channel(name));
-        }
-        let lower = message.to_ascii_lowercase();
-        let signin = self.signin_in_flight();
-        if signin.is_some()
-            && (lower.contains("signin") || lower.contains("sign in") || lower.contains("user"))
-        {
-            return Some(Target::Signin);
-        }
-        let about_auth = code == Some(4009) || (code.is_none() && lower.contains("signature"));
+        let about_auth = code == Some(4009)
+            || (code.is_none() && message.to_ascii_lowercase().contains("signature"));
         if !about_auth {
             return None;
+        }
+        let signin = self.signin_in_flight();
+        if signin.is_some() && message.contains("::user::") {
+            return Some(Target::Signin);
+        }
+        if let Some(name) = self.pending_channel_named_in(message) {
+            return Some(Target::Channel(name));
         }
         // Servers answer in order: the oldest frame still waiting is the one refused.
         match (self.oldest_pending_authorized(), signin) {

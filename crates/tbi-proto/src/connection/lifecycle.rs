@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Connection, Live, Socket, human};
+use super::{Connection, Live, Socket};
 use crate::close::{CloseAction, is_clean};
 use crate::config::Config;
 use crate::event::ErrorKind;
@@ -10,6 +10,7 @@ use crate::heartbeat::Heartbeat;
 use crate::output::Output;
 use crate::state::ConnectionState;
 use crate::wire::inbound::ConnectionEstablished;
+use tbi_common::human;
 
 /// Close code of every socket the client closes itself.
 pub(crate) const CLIENT_CLOSE_CODE: u16 = 1000;
@@ -120,7 +121,7 @@ impl Connection {
     pub(super) fn start_attempt(&mut self, now: Instant) {
         let url = self.config.url_with_tls(self.force_tls);
         self.socket = Socket::Opening {
-            deadline: now + self.config.handshake_timeout(),
+            deadline: tbi_common::deadline(now, self.config.handshake_timeout()),
         };
         self.set_state(ConnectionState::Connecting);
         self.out.push_back(Output::Open { url });
@@ -269,13 +270,16 @@ impl Connection {
             Some(4100..=4199) => delay.max(Duration::from_secs(1)),
             _ => delay,
         };
-        self.retry_at = Some(now + delay);
+        self.retry_at = Some(tbi_common::deadline(now, delay));
     }
 
     /// Forgets the socket and everything tied to its `socket_id`.
     fn teardown(&mut self, now: Instant) {
         self.socket = Socket::None;
-        self.auth.clear();
+        // Signatures are for this socket's id: the requests still running are useless.
+        for id in std::mem::take(&mut self.auth).into_keys() {
+            self.out.push_back(Output::CancelAuthorize(id));
+        }
         self.limiter = Default::default();
         self.channels_on_connection_lost(now);
         self.signin_on_connection_lost();

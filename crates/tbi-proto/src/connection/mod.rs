@@ -9,7 +9,7 @@ mod signin;
 mod subscriptions;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::auth::{AuthRequest, AuthRequestId, AuthTarget};
 use crate::backoff::Backoff;
@@ -116,6 +116,9 @@ pub struct Connection {
     channels: Table,
     auth: BTreeMap<AuthRequestId, PendingAuth>,
     next_auth_id: u64,
+    /// Counts the credentials put in place (`credentials_updated`, a refresh that worked),
+    /// so a refusal of a request made with older ones is told apart.
+    credentials_epoch: u64,
     next_request_order: u64,
     signin: Signin,
     refresher: Refresher,
@@ -159,6 +162,8 @@ struct PendingAuth {
     purpose: AuthPurpose,
     socket_id: String,
     deadline: Instant,
+    /// The credentials epoch the request was made in.
+    epoch: u64,
 }
 
 impl Connection {
@@ -181,6 +186,7 @@ impl Connection {
             channels: Table::default(),
             auth: BTreeMap::new(),
             next_auth_id: 0,
+            credentials_epoch: 0,
             next_request_order: 0,
             signin: Signin::default(),
             refresher,
@@ -309,6 +315,19 @@ impl Connection {
         }
     }
 
+    /// A WebSocket ping frame arrived (the WebSocket layer answers it). Like any frame, it
+    /// proves the connection alive.
+    pub fn handle_ws_ping(&mut self, now: Instant) {
+        if let Socket::Live(live) = &mut self.socket {
+            live.heartbeat.on_activity(now);
+        }
+    }
+
+    /// A WebSocket pong frame arrived. Like any frame, it proves the connection alive.
+    pub fn handle_ws_pong(&mut self, now: Instant) {
+        self.handle_ws_ping(now);
+    }
+
     /// The current socket closed, or could not be opened (pass 1006 when there was no close
     /// frame). Not for sockets the core closed itself with [`Output::Close`].
     pub fn handle_ws_closed(&mut self, now: Instant, code: u16, reason: &str) {
@@ -398,7 +417,8 @@ impl Connection {
             PendingAuth {
                 purpose,
                 socket_id: socket_id.clone(),
-                deadline: now + self.config.auth_timeout(),
+                deadline: tbi_common::deadline(now, self.config.auth_timeout()),
+                epoch: self.credentials_epoch,
             },
         );
         self.out.push_back(Output::Authorize(AuthRequest {
@@ -418,23 +438,15 @@ impl Connection {
             .collect();
         let timeout = self.config.auth_timeout();
         for id in expired {
+            self.out.push_back(Output::CancelAuthorize(id));
             self.answer_auth(
                 now,
                 id,
                 Err(crate::auth::AuthFailure::other(format!(
                     "no answer from the auth endpoint within {}",
-                    human(timeout)
+                    tbi_common::human(timeout)
                 ))),
             );
         }
-    }
-}
-
-/// A duration for messages: "10 s", "250 ms".
-fn human(d: Duration) -> String {
-    if d.subsec_millis() == 0 && d.as_secs() > 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{} ms", d.as_millis())
     }
 }

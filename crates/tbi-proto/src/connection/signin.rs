@@ -105,6 +105,14 @@ impl Connection {
         }
     }
 
+    /// The user request `id` was refused with credentials since replaced: ask again.
+    pub(super) fn signin_authorize_again(&mut self, now: Instant, id: AuthRequestId) {
+        if matches!(self.signin.phase, Phase::Authorizing(expected) if expected == id) {
+            self.signin.phase = Phase::Idle;
+            self.signin_on_connected(now);
+        }
+    }
+
     pub(super) fn on_user_auth(
         &mut self,
         now: Instant,

@@ -10,6 +10,7 @@ use crate::channel::{ChannelKind, ChannelName};
 use crate::encryption::ChannelKey;
 use crate::error::{SubscribeError, UnsubscribeError};
 use crate::event::{ErrorKind, Event, SubscriptionErrorKind};
+use crate::output::Output;
 use crate::presence::me_from_channel_data;
 use crate::wire::inbound::{
     Data, MemberData, PresenceSucceeded, SubscriptionErrorData, scalar_to_string,
@@ -91,16 +92,16 @@ impl Connection {
             .ok_or_else(not_subscribed)?;
         match entry.phase {
             Phase::Pending { .. } if live => {
+                // Hidden until the confirmation, which is answered with an unsubscribe.
+                // Its `me` and its gap are kept: subscribed again meanwhile, the pending
+                // subscription simply stands.
                 entry.cancelled = true;
-                entry.lost_at = None;
-                if let Some(presence) = &mut entry.presence {
-                    presence.reset();
-                }
                 return Ok(());
             }
             Phase::Subscribed if live => self.send(outbound::unsubscribe(channel)),
             Phase::Authorizing(id) => {
                 self.auth.remove(&id);
+                self.out.push_back(Output::CancelAuthorize(id));
             }
             _ => {}
         }
@@ -135,10 +136,47 @@ impl Connection {
         if self.live().map(|l| l.socket_id.as_str()) != Some(pending.socket_id.as_str()) {
             return;
         }
+        // Refused, but asked with credentials that were replaced since: the new ones have
+        // not been tried yet, so ask again with them instead of waiting for newer ones.
+        let refused = matches!(&answer, Err(f) if self.refuses_credentials(f.status));
+        if refused && pending.epoch != self.credentials_epoch {
+            return self.authorize_again(now, pending.purpose, id);
+        }
         match pending.purpose {
             AuthPurpose::Subscribe(name) => self.on_channel_auth(now, &name, id, answer),
             AuthPurpose::Rekey(name) => self.on_rekey_auth(now, &name, id, answer),
             AuthPurpose::User => self.on_user_auth(now, id, answer),
+        }
+    }
+
+    /// Asks again, with the current credentials, for what request `id` was for, if it
+    /// still waits for that request.
+    fn authorize_again(&mut self, now: Instant, purpose: AuthPurpose, id: AuthRequestId) {
+        match purpose {
+            AuthPurpose::Subscribe(name) => {
+                if self
+                    .channels
+                    .get(&name)
+                    .is_some_and(|e| e.phase == Phase::Authorizing(id))
+                {
+                    self.start_subscription(now, &name);
+                }
+            }
+            AuthPurpose::Rekey(name) => {
+                let waiting = self
+                    .channels
+                    .get(&name)
+                    .and_then(|e| e.rekey.as_ref())
+                    .is_some_and(|r| r.request == Some(id));
+                if waiting {
+                    let again = self.request_auth(now, AuthPurpose::Rekey(name.clone()));
+                    if let Some(rekey) = self.channels.get_mut(&name).and_then(|e| e.rekey.as_mut())
+                    {
+                        rekey.request = again;
+                    }
+                }
+            }
+            AuthPurpose::User => self.signin_authorize_again(now, id),
         }
     }
 
@@ -182,6 +220,7 @@ impl Connection {
         self.next_request_order += 1;
         if let Some(entry) = self.channels.get_mut(name) {
             entry.phase = Phase::Pending { order };
+            entry.rejected = false;
         }
         self.send(outbound::subscribe(name, auth, channel_data));
     }
@@ -293,14 +332,19 @@ impl Connection {
         self.credentials_refused(now, Some(name.clone()), status, message);
     }
 
-    /// A rejection from the server, already matched to this channel.
+    /// A rejection from the server, already matched to this channel (`guessed`: matched
+    /// by name or order, the error named no channel).
     pub(super) fn reject_subscription(
         &mut self,
         name: &ChannelName,
         message: String,
         status: Option<u16>,
+        guessed: bool,
     ) {
         self.fail_subscription(name, SubscriptionErrorKind::Rejected, message, status);
+        if let Some(entry) = self.channels.get_mut(name) {
+            entry.rejected = guessed;
+        }
     }
 
     pub(super) fn on_subscription_succeeded(
@@ -312,9 +356,14 @@ impl Connection {
         let Some(entry) = self.channels.get_mut(channel) else {
             return;
         };
-        if !matches!(entry.phase, Phase::Pending { .. }) {
+        // A channel failed by a server error that named no channel may have been the wrong
+        // one: the server's confirmation is the truth.
+        let confirmable = matches!(entry.phase, Phase::Pending { .. })
+            || (entry.phase == Phase::Failed && entry.rejected);
+        if !confirmable {
             return;
         }
+        entry.rejected = false;
         if entry.cancelled {
             self.send(outbound::unsubscribe(channel));
             self.channels.remove(channel);
@@ -324,10 +373,12 @@ impl Connection {
         let name = entry.name.clone();
         let lost_at = entry.lost_at.take();
         let mut bad_presence = None;
+        let mut over_limit = 0;
+        let max_members = self.config.max_presence_members();
         let presence = match &mut entry.presence {
             Some(presence) => {
                 match data.parse::<PresenceSucceeded>() {
-                    Ok(parsed) => presence.load(parsed.presence),
+                    Ok(parsed) => over_limit = presence.load(parsed.presence, max_members),
                     Err(e) => bad_presence = Some(e.0),
                 }
                 Some(presence.snapshot())
@@ -340,6 +391,9 @@ impl Connection {
                 None,
                 format!("subscription_succeeded on {channel} without a valid member list: {e}"),
             );
+        }
+        if over_limit > 0 {
+            self.members_over_limit(channel, over_limit);
         }
         if name.kind() == ChannelKind::ServerToUser {
             return;
@@ -377,11 +431,11 @@ impl Connection {
             (None, None) => "server rejected the subscription".to_owned(),
         };
         let target = match channel {
-            Some(channel) => self.pending_channel(channel),
-            None => self.oldest_pending(false),
+            Some(channel) => self.pending_channel(channel).map(|name| (name, false)),
+            None => self.oldest_pending(false).map(|name| (name, true)),
         };
         match target {
-            Some(name) => self.reject_subscription(&name, message, status),
+            Some((name, guessed)) => self.reject_subscription(&name, message, status, guessed),
             None => self.error(ErrorKind::Server, status.map(i32::from), message),
         }
     }
@@ -444,7 +498,10 @@ impl Connection {
         };
         let name = entry.name.clone();
         let event = if event == "pusher_internal:member_added" {
-            let member = presence.add(user_id, data.user_info);
+            let max = self.config.max_presence_members();
+            let Some(member) = presence.add(user_id, data.user_info, max) else {
+                return self.members_over_limit(channel, 1);
+            };
             Event::MemberAdded {
                 channel: name,
                 member,
@@ -459,6 +516,17 @@ impl Connection {
             }
         };
         self.push_event(event);
+    }
+
+    fn members_over_limit(&mut self, channel: &str, dropped: usize) {
+        let max = self.config.max_presence_members();
+        self.error(
+            ErrorKind::LimitExceeded,
+            None,
+            format!(
+                "{channel} has more than {max} members (max_presence_members): {dropped} not kept"
+            ),
+        );
     }
 
     pub(super) fn on_subscription_count(&mut self, channel: &str, count: u64) {
@@ -479,6 +547,7 @@ impl Connection {
             if entry.phase == Phase::Subscribed {
                 entry.lost_at = Some(now);
             }
+            entry.rejected = false;
             if !matches!(entry.phase, Phase::Failed | Phase::AwaitingCredentials) {
                 entry.phase = Phase::Waiting;
             }

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
+use tbi_common::deadline;
 
 use super::watch_types::{ApiRequest, ApiResponse, FetchId, StatusSource, WatchEvent, WatchOutput};
 use super::{Consultation, ConsultationEvent, SocketParams, Status};
@@ -60,8 +61,8 @@ impl WatchConfig {
 /// It fetches the consultation, asks the caller to subscribe a socket to its
 /// `pusherChannel`, reports every status change, fetches again on `in_progress`, on the
 /// `*-conference-ready` events, on the first confirmation of the subscription (events sent
-/// before it are lost) and after every re-subscription (events sent while disconnected are
-/// lost), polls while `in_progress` without a configuration, and retries failed fetches
+/// before it are lost), after every re-subscription (events sent while disconnected are
+/// lost) and after [`Event::Lagged`] (events the event stream dropped are lost), polls while `in_progress` without a configuration, and retries failed fetches
 /// with a backoff. No IO, no clock: the caller performs [`WatchOutput`]s and feeds answers
 /// and socket events back.
 ///
@@ -344,6 +345,9 @@ impl Watcher {
             {
                 self.want_fetch(now);
             }
+            // The event stream feeding the watcher fell behind and lost events: a gap like
+            // a disconnection's.
+            Event::Lagged { .. } => self.want_fetch(now),
             _ => {}
         }
     }
@@ -399,7 +403,7 @@ impl Watcher {
     fn fetch_now(&mut self, now: Instant) {
         let id = FetchId(self.next_id);
         self.next_id += 1;
-        self.fetch = Some((id, now + self.config.fetch_timeout));
+        self.fetch = Some((id, deadline(now, self.config.fetch_timeout)));
         self.fetch_again = false;
         self.next_fetch = None;
         let mut headers = vec![
@@ -421,7 +425,7 @@ impl Watcher {
     fn fetch_failed(&mut self, now: Instant, status: Option<u16>, message: String) {
         self.retry.next_attempt();
         let retry_in = self.retry.delay();
-        self.next_fetch = Some(now + retry_in);
+        self.next_fetch = Some(deadline(now, retry_in));
         self.fetch_again = false;
         self.push(WatchEvent::FetchFailed {
             status,
@@ -492,7 +496,7 @@ impl Watcher {
                     medium: config.medium(),
                     config,
                 }),
-                None => self.next_fetch = Some(now + self.config.poll_interval),
+                None => self.next_fetch = Some(deadline(now, self.config.poll_interval)),
             },
             _ => {}
         }
@@ -510,14 +514,8 @@ fn rank(status: &Status) -> Option<u8> {
     }
 }
 
-/// The start of a body, for messages.
+/// The start of a body, for messages; consultations carry chat and call tokens, which
+/// are hidden.
 fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let flat: String = text
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    flat
+    tbi_common::excerpt(body, 200)
 }

@@ -294,6 +294,8 @@ impl Player<'_> {
                 Output::Close { code, .. } => WireOutput::Close(code),
                 Output::Authorize(request) => WireOutput::Authorize(request),
                 Output::RefreshCredentials(id) => WireOutput::Refresh(id),
+                // Recordings hold what crossed the wire; a cancelled request did not.
+                Output::CancelAuthorize(_) => continue,
                 Output::Event(event) => {
                     let timed = TimedEvent { at, event };
                     self.all_events.push(timed.clone());

@@ -255,3 +255,24 @@ fn a_slow_auth_does_not_block_other_channels() {
     h.authorize(&auths[1], None);
     assert_eq!(subscribe_frames(&h.sent()), ["public", "private-fast"]);
 }
+
+#[test]
+fn requests_of_a_lost_socket_are_cancelled() {
+    // A flapping server must not pile up requests on the auth endpoint: the signatures
+    // would be for a socket that is gone.
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    h.conn.subscribe(h.now, "presence-b").unwrap();
+    let requests: Vec<_> = h.auths().iter().map(|r| r.id).collect();
+    h.server_close(1006);
+    let mut cancelled = h.take().cancels;
+    cancelled.sort();
+    assert_eq!(cancelled, requests);
+    // And one that times out is cancelled too.
+    h.fire_next_timeout();
+    h.establish("2.2");
+    let request = h.auths().remove(0);
+    h.advance(secs(10));
+    assert!(h.take().cancels.contains(&request.id));
+}

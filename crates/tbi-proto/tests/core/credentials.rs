@@ -86,15 +86,10 @@ fn a_401_keeps_the_channel_waiting_and_says_so() {
 }
 
 #[test]
-fn a_403_too_unless_the_statuses_say_otherwise() {
+fn a_403_is_a_subscription_error_with_its_status_unless_the_statuses_say_otherwise() {
+    // 403: authenticated, not allowed; a new token would be refused again (pusher-js and
+    // HTTP agree). Only 401 waits for new credentials by default.
     let mut h = Harness::new();
-    h.establish("1.1");
-    h.conn.subscribe(h.now, "private-a").unwrap();
-    let request = h.auths().remove(0);
-    refused(&mut h, &request, 403);
-    assert_eq!(rejections(&h.events()).len(), 1);
-
-    let mut h = Harness::with(builder().credentials_rejected([401]).build().unwrap());
     h.establish("1.1");
     h.conn.subscribe(h.now, "private-a").unwrap();
     let request = h.auths().remove(0);
@@ -110,6 +105,18 @@ fn a_403_too_unless_the_statuses_say_otherwise() {
         }
     )));
     assert_eq!(status(&h, "private-a"), SubscriptionStatus::Failed);
+
+    // An endpoint that answers 403 for an expired token is configured so.
+    let mut h = Harness::with(builder().credentials_rejected([401, 403]).build().unwrap());
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    let request = h.auths().remove(0);
+    refused(&mut h, &request, 403);
+    assert_eq!(rejections(&h.events()).len(), 1);
+    assert_eq!(
+        status(&h, "private-a"),
+        SubscriptionStatus::AwaitingCredentials
+    );
 }
 
 #[test]
@@ -386,4 +393,42 @@ fn reconfiguring_counts_as_new_credentials() {
     refused(&mut h, &request, 401);
     h.conn.reconfigure(h.now, builder().build().unwrap());
     assert_eq!(h.auths().len(), 1);
+}
+
+#[test]
+fn a_refusal_of_a_request_made_before_update_token_asks_again_with_the_new_one() {
+    // The request went out with the old token; the app put a new one in place while it
+    // ran. The 401 is about the old token: ask again, do not wait for yet another.
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    let old = h.auths().remove(0);
+    h.conn.credentials_updated(h.now);
+    assert!(h.auths().is_empty(), "nothing waited yet");
+    refused(&mut h, &old, 401);
+    let log = h.take();
+    assert!(rejections(&log.events).is_empty(), "{:?}", log.events);
+    assert_eq!(log.auths.len(), 1, "asked again");
+    assert_eq!(status(&h, "private-a"), SubscriptionStatus::Authorizing);
+    // Refused again, now with the new token: it waits, as any refusal.
+    refused(&mut h, &log.auths[0], 401);
+    assert_eq!(rejections(&h.events()).len(), 1);
+    assert_eq!(
+        status(&h, "private-a"),
+        SubscriptionStatus::AwaitingCredentials
+    );
+}
+
+#[test]
+fn a_sign_in_refused_with_replaced_credentials_asks_again() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.signin(h.now);
+    let old = h.auths().remove(0);
+    h.conn.credentials_updated(h.now);
+    refused(&mut h, &old, 401);
+    let again = h.auths();
+    assert_eq!(again.len(), 1);
+    h.authorize(&again[0], None);
+    assert!(subscribe_frames(&h.sent()).is_empty());
 }

@@ -272,7 +272,7 @@ fn a_refused_key_refresh_asks_the_token_provider_once() {
     let request = h.auths().remove(0);
     h.answer(
         &request,
-        tbi_proto::AuthResponse::from_http(403, b"forbidden"),
+        tbi_proto::AuthResponse::from_http(401, b"token expired"),
     );
     h.server(sealed_event("b", 43, 2, "2"));
     let refreshes = h.refreshes();

@@ -96,3 +96,16 @@ fn server_activity_timeout_drives_the_ping() {
     assert_eq!(h.fire_next_timeout(), secs(30));
     assert_eq!(h.sent()[0]["event"], "pusher:ping");
 }
+
+#[test]
+fn websocket_pings_and_pongs_count_as_activity() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.advance(secs(100));
+    h.conn.handle_ws_ping(h.now);
+    h.advance(secs(100));
+    h.conn.handle_ws_pong(h.now);
+    h.advance(secs(100));
+    assert!(h.sent().is_empty(), "no pusher:ping: the socket was active");
+    assert_eq!(h.conn.poll_timeout(), Some(h.now + secs(20)));
+}

@@ -13,6 +13,7 @@ mod encrypted;
 mod events;
 mod frames;
 mod heartbeat;
+mod limits;
 mod presence;
 mod resubscribed;
 mod signin;

@@ -150,3 +150,40 @@ fn members_is_none_for_other_channel_kinds() {
     assert_eq!(h.conn.members("private-a"), None);
     assert_eq!(h.conn.members("unknown"), None);
 }
+
+#[test]
+fn unsubscribe_then_subscribe_again_while_pending_keeps_me_and_the_gap() {
+    let mut h = joined();
+    h.take();
+    h.server_close(1006);
+    h.fire_next_timeout();
+    h.establish("2.2");
+    let request = h.auths().remove(0);
+    h.authorize(&request, Some(ME));
+    // Pending: the screen leaves and comes back before the confirmation.
+    h.conn.unsubscribe(h.now, "presence-room").unwrap();
+    h.conn.subscribe(h.now, "presence-room").unwrap();
+    h.take();
+    h.server_text(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"ids\":[\"patient-1\"],\"count\":1,\"hash\":{\"patient-1\":{\"name\":\"P\"}}}}"}"#);
+    let events = h.events();
+    let Some(Event::SubscriptionSucceeded {
+        presence: Some(snapshot),
+        ..
+    }) = events
+        .iter()
+        .find(|e| matches!(e, Event::SubscriptionSucceeded { .. }))
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        snapshot.me.as_ref().map(|m| m.user_id.as_str()),
+        Some("patient-1")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Resubscribed { .. })),
+        "the gap is reported: {events:?}"
+    );
+    assert_eq!(h.conn.me("presence-room").unwrap().user_id, "patient-1");
+}

@@ -1,7 +1,7 @@
 //! Item 11: subscription count, cache channels, user sign-in, watchlist events.
 
 use serde_json::json;
-use tbi_proto::{AuthTarget, ErrorKind, Event};
+use tbi_proto::{AuthTarget, ErrorKind, Event, SubscriptionErrorKind};
 
 use crate::support::*;
 
@@ -115,13 +115,12 @@ fn signin_is_redone_after_every_reconnect() {
 fn sockudo_signin_rejection_is_a_signin_error() {
     let mut h = Harness::new();
     h.establish("1.1");
-    h.conn.subscribe(h.now, "private-a").unwrap();
-    let channel_request = h.auths().remove(0);
-    h.authorize(&channel_request, None);
+    h.subscribed_authorized("private-a", None);
     h.conn.signin(h.now);
     let request = h.auths().remove(0);
     h.authorize(&request, None);
     h.take();
+    // sockudo's 4009 names neither the channel nor the sign-in.
     h.server_text(r#"{"event":"pusher:error","data":{"code":4009,"message":"Authentication error: Connection not authorized for signin."}}"#);
     let events = h.events();
     assert_eq!(errors(&events)[0].kind, ErrorKind::SigninFailed);
@@ -129,8 +128,53 @@ fn sockudo_signin_rejection_is_a_signin_error() {
         !events
             .iter()
             .any(|e| matches!(e, Event::SubscriptionError { .. })),
-        "the pending channel is not blamed"
+        "the subscribed channel is not blamed"
     );
+}
+
+#[test]
+fn a_rejection_without_a_channel_goes_to_what_was_sent_first() {
+    // Servers answer in order: with a subscription and the sign-in both waiting, the first
+    // 4009 is the subscription's, the second the sign-in's, whatever the words say.
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    let channel_request = h.auths().remove(0);
+    h.authorize(&channel_request, None);
+    h.conn.signin(h.now);
+    let request = h.auths().remove(0);
+    h.authorize(&request, None);
+    h.take();
+    let rejection = r#"{"event":"pusher:error","data":{"code":4009,"message":"Authentication error: user not allowed"}}"#;
+    h.server_text(rejection);
+    let events = h.events();
+    assert!(errors(&events).is_empty(), "{events:?}");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::SubscriptionError { channel, kind: SubscriptionErrorKind::Rejected, .. } if channel.as_str() == "private-a"
+    )));
+    h.server_text(rejection);
+    assert_eq!(errors(&h.events())[0].kind, ErrorKind::SigninFailed);
+}
+
+#[test]
+fn a_non_fatal_4302_leaves_the_sign_in_under_way() {
+    // 4302: the watchlist had more than 100 ids; the first 100 are kept and the sign-in
+    // still succeeds. Its message talks about the user: it is not a rejection.
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.signin(h.now);
+    let request = h.auths().remove(0);
+    h.authorize(&request, None);
+    h.take();
+    h.server_text(r#"{"event":"pusher:error","data":{"code":4302,"message":"The user's watchlist has more than 100 user ids; only the first 100 are used"}}"#);
+    let events = h.events();
+    assert_eq!(errors(&events)[0].kind, ErrorKind::Server);
+    assert_eq!(errors(&events)[0].code, Some(4302));
+    h.server_text(
+        r#"{"event":"pusher:signin_success","data":{"user_data":"{\"id\":\"user-1\"}"}}"#,
+    );
+    assert_eq!(h.conn.user_id(), Some("user-1"));
 }
 
 #[test]

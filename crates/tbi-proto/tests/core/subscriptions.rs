@@ -149,6 +149,7 @@ fn unsubscribe_while_authorizing_drops_the_late_answer() {
     let request = h.auths().remove(0);
     h.take();
     h.conn.unsubscribe(h.now, "private-a").unwrap();
+    assert_eq!(h.take().cancels, [request.id], "the request is cancelled");
     h.authorize(&request, None);
     assert!(h.take().order.is_empty());
     assert_eq!(
@@ -268,5 +269,73 @@ fn channels_list_hides_left_and_internal_channels() {
     assert_eq!(
         h.conn.channel("private-b").unwrap().kind,
         tbi_proto::ChannelKind::Private
+    );
+}
+
+#[test]
+fn a_channel_less_error_that_names_a_pending_channel_does_not_fail_it() {
+    // 4301 (client event rejected) is not about subscriptions, whatever its text says.
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    let request = h.auths().remove(0);
+    h.authorize(&request, None);
+    h.take();
+    h.server(json!({"event":"pusher:error","data":{"code":4301,"message":"Client event rejected on private-a: rate limit"}}));
+    let events = h.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SubscriptionError { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        errors(&events)[0].kind,
+        tbi_proto::ErrorKind::ClientEventRejected
+    );
+    h.succeed("private-a");
+    assert_eq!(
+        h.conn.channel("private-a").unwrap().status,
+        SubscriptionStatus::Subscribed
+    );
+}
+
+#[test]
+fn a_confirmation_after_a_rejection_matched_by_order_stands() {
+    // A channel-less 4009 is matched to the oldest pending authorized channel. Should
+    // the server then confirm that channel, the match was wrong: the confirmation wins.
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    h.conn.subscribe(h.now, "private-b").unwrap();
+    for request in h.auths() {
+        h.authorize(&request, None);
+    }
+    h.take();
+    h.server(json!({"event":"pusher:error","data":{"code":4009,"message":"Invalid signature"}}));
+    assert_eq!(
+        h.conn.channel("private-a").unwrap().status,
+        SubscriptionStatus::Failed
+    );
+    h.succeed("private-a");
+    let events = h.events();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::SubscriptionSucceeded { channel, .. } if channel.as_str() == "private-a")
+        ),
+        "{events:?}"
+    );
+    assert_eq!(
+        h.conn.channel("private-a").unwrap().status,
+        SubscriptionStatus::Subscribed
+    );
+    // A channel failed by the server naming it is not confirmed by a stray frame.
+    h.server(
+        json!({"event":"pusher:error","channel":"private-b","data":{"code":4009,"message":"no"}}),
+    );
+    h.succeed("private-b");
+    assert_eq!(
+        h.conn.channel("private-b").unwrap().status,
+        SubscriptionStatus::Failed
     );
 }

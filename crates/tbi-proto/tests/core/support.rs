@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tbi_proto::backend::AuthSigner;
 use tbi_proto::{
-    AuthFailure, AuthRequest, AuthResponse, Config, ConfigBuilder, Connection, ConnectionState,
-    Event, Output, RefreshId,
+    AuthFailure, AuthRequest, AuthRequestId, AuthResponse, Config, ConfigBuilder, Connection,
+    ConnectionState, Event, Output, RefreshId,
 };
 
 pub const KEY: &str = "app-key";
@@ -36,6 +36,7 @@ pub struct Log {
     pub closes: Vec<u16>,
     pub auths: Vec<AuthRequest>,
     pub refreshes: Vec<RefreshId>,
+    pub cancels: Vec<AuthRequestId>,
     pub events: Vec<Event>,
     /// Every output in order, as a short tag (`open`, `send:pusher:subscribe`, `close`,
     /// `auth`, `event:state`…), for order checks.
@@ -96,6 +97,10 @@ impl Harness {
                 Output::RefreshCredentials(id) => {
                     self.log.order.push("refresh".into());
                     self.log.refreshes.push(id);
+                }
+                Output::CancelAuthorize(id) => {
+                    self.log.order.push("cancel".into());
+                    self.log.cancels.push(id);
                 }
                 Output::Event(event) => {
                     let tag = serde_json::to_value(&event).expect("events serialize")["type"]

@@ -13,11 +13,17 @@ use crate::publish::{publish, publish_encrypted};
 use crate::servers::{Server, ServerKind};
 
 mod credentials;
+mod hostile;
 mod watch;
 
 pub use credentials::{
     encrypted_key_refresh_waits_for_a_new_token, token_expires_while_waiting,
     token_provider_refreshes_once,
+};
+pub use hostile::{
+    a_flood_does_not_starve_auth_answers_or_timers, a_server_that_stops_reading_is_dropped,
+    a_stream_nobody_reads_stays_bounded, auth_requests_of_a_lost_socket_are_cancelled,
+    the_live_heap_stays_flat_under_floods, websocket_pings_count_as_activity,
 };
 pub use watch::{consultation_watch, left_waiting_room, stopped_watch_closes_its_socket};
 
@@ -302,15 +308,18 @@ pub async fn signin_and_user_event<R: Runtime>(server: &Server) {
     client.socket.shutdown().await;
 }
 
-/// The auth endpoint refuses (403): the channel waits for new credentials, with the
-/// status; a broken endpoint (500) is a subscription error; the connection and other
+/// The auth endpoint refuses the token (401): the channel waits for new credentials,
+/// with the status; a forbidden channel (403: authenticated, not allowed) and a broken
+/// endpoint (500) are subscription errors with their status; the connection and other
 /// channels carry on.
 pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
     let auth = AuthEndpoint::start();
     let refused = unique("private-refused-");
+    let forbidden = unique("private-forbidden-");
     let broken = unique("private-broken-");
     let fine = unique("private-fine-");
-    auth.deny(&refused, 403);
+    auth.deny(&refused, 401);
+    auth.deny(&forbidden, 403);
     auth.deny(&broken, 500);
     let mut client = Client::<R>::new(
         config(&server.ws_url(), Some(&auth), "u")
@@ -327,7 +336,7 @@ pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
             channel, status, ..
         } => {
             assert_eq!(channel.as_ref().map(|c| c.as_str()), Some(refused.as_str()));
-            assert_eq!(status, 403);
+            assert_eq!(status, 401);
         }
         _ => unreachable!(),
     }
@@ -340,13 +349,24 @@ pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
             .map(|c| c.status),
         Some(tbi_proto::SubscriptionStatus::AwaitingCredentials)
     );
-    client.socket.subscribe(&broken).await.expect("valid");
-    let failure = client.subscription_error().await;
-    assert_eq!(failure.channel, broken);
-    assert_eq!(
-        (failure.kind, failure.status),
-        (SubscriptionErrorKind::Authorization, Some(500))
-    );
+    for (channel, status) in [(&forbidden, 403), (&broken, 500)] {
+        client.socket.subscribe(channel).await.expect("valid");
+        let failure = client.subscription_error().await;
+        assert_eq!(&failure.channel, channel);
+        assert_eq!(
+            (failure.kind, failure.status),
+            (SubscriptionErrorKind::Authorization, Some(status))
+        );
+        assert_eq!(
+            client
+                .socket
+                .channel(channel)
+                .await
+                .expect("running")
+                .map(|c| c.status),
+            Some(tbi_proto::SubscriptionStatus::Failed)
+        );
+    }
     client.subscribed(&fine).await;
     assert_eq!(client.socket.state(), ConnectionState::Connected);
     client.socket.shutdown().await;
