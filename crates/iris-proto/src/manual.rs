@@ -43,4 +43,14 @@
 //! | the routing id is inserted raw in URLs | characters that would break a path segment (`/ ? # %` …) are percent-encoded; `@` is kept | a routing id must not change the URL's structure |
 //! | a routing id without `@` gives a malformed handshake | refused by `connect` (-101) | a typed error the caller can act on |
 //! | `cancel`/`chat` are delivered only when no session is registered for the room | always delivered | this client has no sessions |
-//! | the event manager is `https` on port 443 only | a host name is `https`; `host:port` and `http(s)://` URLs are accepted too (self-hosted and test servers); a WebSocket server given with a scheme keeps it | testability |
+//! | the event manager is `https` on port 443 only | a host name is `https`; `host:port` and `http(s)://` URLs are accepted too (self-hosted and test servers); a WebSocket server given as `wss://` keeps it | testability |
+//! | a `websocket_server` of `ws://…` would be followed | accepted only when the event manager itself was reached over plain `http://` (a self-hosted or test setup); from an `https` one it is refused (-109) | the WebSocket token travels in the URL's path: an answer must not downgrade it to clear text. An application's own `websocket_server_override` may be `ws://` |
+//! | the stanza parser's 65,535-byte limit | the same limit on every stanza, complete or not, and at most 32 levels of nesting; beyond either, a typed [`StreamError`](crate::StreamError) (-106), the socket closed, and a reconnect | a server's stanza must not grow or recurse without bound |
+//! | a parse error loses the frame | the stanzas before the error in the same frame are delivered, then the stream fails | a notification must not be lost to what follows it |
+//! | – | each stanza is scanned once, however the frames split it | a stanza trickled one byte per frame must not cost its length squared |
+//! | – | during an outage, an attempt that fails (even with a stream error) is silent; the outage is reported once, and its end (online again, -116, or the deadline) | the spec: one report per outage |
+//! | `close()` leaves `myJid` set | [`jid`](crate::Connection::jid) is forgotten on `close()` and when the connection gives up | – |
+//! | no validation of the configuration | [`Config::validate`](crate::Config::validate): intervals and the connect timeout at most an hour, the deadline and the token warning at most 30 days; `connect` refuses an invalid one (-101) | a duration read as milliseconds must fail loudly |
+//! | a JWT `exp` far in the future arms a timer | deadlines saturate, whatever the `exp` or the configuration | no value may overflow the clock and panic |
+//! | the event-manager request of an abandoned attempt runs to its end | cancelled ([`Output::CancelHttp`](crate::Output::CancelHttp)) | no load for nothing |
+//! | error messages quote response bodies | at most 200 characters, with the WebSocket token and every other credential-like value replaced by `<redacted>`; `HttpResponse`'s `Debug` shows the body's length only | tokens must not reach logs |

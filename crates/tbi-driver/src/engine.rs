@@ -9,10 +9,11 @@
 //!   written for the core's stall limit (the Pusher pong timeout), or when the queue
 //!   overflows, the socket is dropped and reported closed (1006), so the core reconnects.
 //! * Requests the core no longer wants (a lost socket's auth requests) are aborted.
-//! * Each wait polls the timer and the finished requests first (they are few), then the
-//!   commands and the socket in turns, so a sustained inbound stream delays neither the
-//!   core's timers nor its auth answers, and after [`INPUTS_PER_TURN`] inputs in a row
-//!   the loop yields to the executor, so tasks consuming events run too.
+//! * Commands and the socket take turns, and the timer and the finished requests come
+//!   first after every [`RARE_INPUTS_EVERY`] of their inputs, so a sustained inbound
+//!   stream delays neither the core's timers nor its auth answers; after
+//!   [`INPUTS_PER_TURN`] inputs in a row the loop yields to the executor, so tasks
+//!   consuming events run too.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -49,8 +50,13 @@ pub const MAX_QUEUED_FRAMES: usize = 1024;
 /// Bytes of frames waiting to be written, at most.
 pub const MAX_QUEUED_BYTES: usize = 1 << 20;
 
-/// Inputs handled in a row before the loop lets other tasks of the executor run.
-pub const INPUTS_PER_TURN: u32 = 64;
+/// Inputs handled in a row before the loop lets other tasks of the executor run (tokio
+/// makes a busy socket yield on its own; other executors do not).
+pub const INPUTS_PER_TURN: u32 = 4096;
+
+/// Inputs from the commands or the socket after which the timer and the finished
+/// requests are looked at first.
+pub const RARE_INPUTS_EVERY: u32 = 16;
 
 /// What a core asks of the engine, in the engine's terms.
 pub(crate) enum Work<Key, Request, Event> {
@@ -251,6 +257,9 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     closing: Vec<oneshot::Receiver<()>>,
     /// Whose turn it is first: the commands or the socket.
     commands_first: bool,
+    /// Inputs from the commands or the socket since the timer and the requests were
+    /// looked at first.
+    busy_turns: u32,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketConfig,
 }
@@ -272,6 +281,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             performer,
             closing: Vec::new(),
             commands_first: true,
+            busy_turns: 0,
             tls,
             websocket,
         }
@@ -361,8 +371,11 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         }
     }
 
-    /// Waits for the next input: the timer and finished requests first, then commands and
-    /// the socket in turns; writes go out meanwhile.
+    /// Waits for the next input. Commands and the socket take turns; the timer and the
+    /// finished requests are looked at whenever neither has anything, and first after
+    /// every [`RARE_INPUTS_EVERY`] inputs of theirs, so a sustained stream delays them by
+    /// that many inputs at most (looking at them on every input would cost more than
+    /// the input). Writes go out meanwhile.
     pub(crate) async fn next<Command>(
         &mut self,
         commands: &mut (impl Stream<Item = Command> + Unpin),
@@ -372,19 +385,12 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             if let Some(why) = self.failed.take() {
                 return Poll::Ready(Input::Io(Io::WriterFailed(why)));
             }
-            if let Some((_, sleep)) = &mut self.timer
-                && sleep.as_mut().poll(cx).is_ready()
-            {
-                self.timer = None;
-                return Poll::Ready(Input::Io(Io::Timer));
-            }
-            if !self.requests.is_empty()
-                && let Poll::Ready(Some((key, answer))) = self.requests.poll_next_unpin(cx)
-            {
-                if let Some(key) = &key {
-                    self.cancels.remove(key);
+            let rare_first = self.busy_turns >= RARE_INPUTS_EVERY;
+            if rare_first {
+                self.busy_turns = 0;
+                if let Poll::Ready(io) = self.poll_rare(cx) {
+                    return Poll::Ready(Input::Io(io));
                 }
-                return Poll::Ready(Input::Io(Io::Answer(key, answer)));
             }
             if let Socket::Open { writer, .. } = &mut self.socket
                 && let Poll::Ready(why) = writer.poll_write(cx, limit)
@@ -392,24 +398,46 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                 return Poll::Ready(Input::Io(Io::WriterFailed(why)));
             }
             self.commands_first = !self.commands_first;
-            if self.commands_first {
-                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
-                    return Poll::Ready(Input::Command(command));
-                }
-                if let Poll::Ready(io) = self.poll_socket(cx) {
-                    return Poll::Ready(Input::Io(io));
+            let busy = if self.commands_first {
+                match commands.poll_next_unpin(cx) {
+                    Poll::Ready(command) => Poll::Ready(Input::Command(command)),
+                    Poll::Pending => self.poll_socket(cx).map(Input::Io),
                 }
             } else {
-                if let Poll::Ready(io) = self.poll_socket(cx) {
-                    return Poll::Ready(Input::Io(io));
+                match self.poll_socket(cx) {
+                    Poll::Ready(io) => Poll::Ready(Input::Io(io)),
+                    Poll::Pending => commands.poll_next_unpin(cx).map(Input::Command),
                 }
-                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
-                    return Poll::Ready(Input::Command(command));
-                }
+            };
+            if busy.is_ready() {
+                self.busy_turns += 1;
+                return busy;
+            }
+            if !rare_first && let Poll::Ready(io) = self.poll_rare(cx) {
+                return Poll::Ready(Input::Io(io));
             }
             Poll::Pending
         })
         .await
+    }
+
+    /// The timer, then the finished requests.
+    fn poll_rare(&mut self, cx: &mut Context<'_>) -> Poll<Io<R, C::Key, C::Answer>> {
+        if let Some((_, sleep)) = &mut self.timer
+            && sleep.as_mut().poll(cx).is_ready()
+        {
+            self.timer = None;
+            return Poll::Ready(Io::Timer);
+        }
+        if !self.requests.is_empty()
+            && let Poll::Ready(Some((key, answer))) = self.requests.poll_next_unpin(cx)
+        {
+            if let Some(key) = &key {
+                self.cancels.remove(key);
+            }
+            return Poll::Ready(Io::Answer(key, answer));
+        }
+        Poll::Pending
     }
 
     fn poll_socket(&mut self, cx: &mut Context<'_>) -> Poll<Io<R, C::Key, C::Answer>> {
@@ -518,25 +546,14 @@ async fn yield_now() {
     .await;
 }
 
-/// Runs a driver until it shuts down or every handle is gone.
+/// Runs a driver until it shuts down or every handle is gone. One async fn, not nested
+/// ones: the task's future holds the driver once (a nested call would hold room for it
+/// twice).
 pub(crate) async fn drive<R: Runtime, D: Drive<R>>(
-    driver: D,
-    commands: async_channel::Receiver<D::Command>,
-) {
-    run(driver, &commands).await;
-    // Commands sent from now on fail at once; the ones already queued are dropped, which
-    // answers their callers (the socket is closed) instead of leaving them waiting.
-    commands.close();
-    while let Ok(command) = commands.try_recv() {
-        drop(command);
-    }
-}
-
-async fn run<R: Runtime, D: Drive<R>>(
     mut driver: D,
-    commands: &async_channel::Receiver<D::Command>,
+    commands: crate::handle::CommandQueue<D::Command>,
 ) {
-    let mut commands = std::pin::pin!(commands.clone());
+    let mut commands = commands;
     let mut in_a_row = 0;
     loop {
         driver.perform();
@@ -552,8 +569,9 @@ async fn run<R: Runtime, D: Drive<R>>(
                 driver.abandon(now);
                 break;
             }
-            Input::Command(Some(command)) => {
-                if let Some(reply) = driver.apply(now, command) {
+            Input::Command(Some(queued)) => {
+                // Taking the command gives its room in the queue back.
+                if let Some(reply) = driver.apply(now, queued.command) {
                     // Shutdown: close, and answer once the close frame is out.
                     driver.perform();
                     driver.engine().closed().await;
@@ -566,4 +584,7 @@ async fn run<R: Runtime, D: Drive<R>>(
     }
     driver.perform();
     driver.finish();
+    // Dropping the queue fails the commands sent from now on and drops the ones still
+    // queued, which answers their callers (the connection is closed).
+    drop(commands);
 }

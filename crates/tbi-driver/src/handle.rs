@@ -2,15 +2,64 @@
 //! and how a handle sends the task a command.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use futures::channel::oneshot;
+use async_lock::{Semaphore, SemaphoreGuardArc};
+use futures::channel::{mpsc, oneshot};
 
 use crate::events::{EventStream, Subscribers};
 
 /// Commands waiting for the driver task, at most; a command finding the queue full waits
 /// for room (every command is async).
-pub const COMMAND_QUEUE: usize = 64;
+pub const COMMAND_QUEUE: usize = 32;
+
+/// A command with its room in the queue, given back when the driver task takes it.
+pub(crate) struct Queued<C> {
+    pub(crate) command: C,
+    _room: SemaphoreGuardArc,
+}
+
+/// The sending side of a connection's command queue, shared by every handle: a queue
+/// that allocates nothing up front (a socket's memory matters when there are thousands)
+/// and a semaphore that bounds it.
+pub(crate) struct Commands<C> {
+    queue: mpsc::UnboundedSender<Queued<C>>,
+    room: Arc<Semaphore>,
+}
+
+impl<C> Clone for Commands<C> {
+    fn clone(&self) -> Self {
+        Self {
+            queue: self.queue.clone(),
+            room: self.room.clone(),
+        }
+    }
+}
+
+impl<C> Commands<C> {
+    /// Whether the driver task is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.queue.is_closed()
+    }
+
+    /// Queues a command once there is room; `Err` when the driver task is gone.
+    pub(crate) async fn send(&self, command: C) -> Result<(), C> {
+        if self.queue.is_closed() {
+            return Err(command);
+        }
+        let room = self.room.acquire_arc().await;
+        self.queue
+            .unbounded_send(Queued {
+                command,
+                _room: room,
+            })
+            .map_err(|e| e.into_inner().command)
+    }
+}
+
+/// The receiving side, the driver task's. Dropping it drops the queued commands, which
+/// answers their callers (the connection is gone).
+pub(crate) type CommandQueue<C> = mpsc::UnboundedReceiver<Queued<C>>;
 
 /// The handlers, the event streams and the last connection state of one connection.
 pub(crate) struct Shared<H, E, S> {
@@ -84,14 +133,16 @@ impl<H, E: Clone, S> Shared<H, E, S> {
 }
 
 /// The command queue of one connection: handles send, the driver task receives.
-pub(crate) fn commands<C>() -> (async_channel::Sender<C>, async_channel::Receiver<C>) {
-    async_channel::bounded(COMMAND_QUEUE)
+pub(crate) fn commands<C>() -> (Commands<C>, CommandQueue<C>) {
+    let (queue, received) = mpsc::unbounded();
+    let room = Arc::new(Semaphore::new(COMMAND_QUEUE));
+    (Commands { queue, room }, received)
 }
 
 /// Sends the driver task a command carrying a reply slot (waiting for room in the queue),
 /// and waits for the reply; `None` when the task is gone.
 pub(crate) async fn call<C, T>(
-    commands: &async_channel::Sender<C>,
+    commands: &Commands<C>,
     command: impl FnOnce(oneshot::Sender<T>) -> C,
 ) -> Option<T> {
     let (reply, answer) = oneshot::channel();
@@ -104,6 +155,7 @@ mod tests {
     use std::pin::pin;
     use std::task::Poll;
 
+    use futures::StreamExt;
     use futures::executor::block_on;
 
     use super::*;
@@ -111,36 +163,47 @@ mod tests {
     #[test]
     fn a_full_command_queue_makes_callers_wait_for_room() {
         block_on(async {
-            let (commands, received) = commands::<oneshot::Sender<u32>>();
+            let (commands, mut received) = commands::<oneshot::Sender<u32>>();
             let mut first = None;
             for _ in 0..COMMAND_QUEUE {
                 let (reply, answer) = oneshot::channel();
-                commands.try_send(reply).expect("room");
+                commands.send(reply).await.expect("room");
                 first.get_or_insert(answer);
             }
             // The queue is full: the next command waits for room, it is not queued.
             let mut waiting = pin!(call(&commands, |reply| reply));
             assert_eq!(futures::poll!(waiting.as_mut()), Poll::Pending);
-            assert_eq!(received.len(), COMMAND_QUEUE);
-            // The task takes one: the waiting command goes in and gets its answer.
-            let taken = received.recv().await.expect("a command");
-            let _ = taken.send(1);
+            assert_eq!(commands.room.try_acquire().map(drop), None);
+            // The task takes one: the waiting command goes in and waits for its answer.
+            let Queued { command, _room } = received.next().await.expect("a command");
+            let _ = command.send(1);
+            drop(_room);
             assert_eq!(futures::poll!(waiting.as_mut()), Poll::Pending);
-            assert_eq!(received.len(), COMMAND_QUEUE);
-            while let Ok(reply) = received.try_recv() {
-                let _ = reply.send(7);
+            let mut queued = 0;
+            while let Ok(queued_command) = received.try_recv() {
+                queued += 1;
+                let _ = queued_command.command.send(7);
             }
+            assert_eq!(queued, COMMAND_QUEUE, "the 31 left and the one that waited");
             assert_eq!(waiting.await, Some(7));
             assert_eq!(first.expect("a command").await, Ok(1));
         });
     }
 
     #[test]
-    fn commands_to_a_closed_queue_fail_at_once() {
+    fn commands_for_a_gone_task_fail_and_queued_ones_are_answered() {
         block_on(async {
             let (commands, received) = commands::<oneshot::Sender<u32>>();
-            received.close();
+            let mut queued = pin!(call(&commands, |reply| reply));
+            assert_eq!(futures::poll!(queued.as_mut()), Poll::Pending);
+            drop(received);
+            assert_eq!(
+                queued.await,
+                None,
+                "dropped with the queue: answered as closed"
+            );
             assert_eq!(call(&commands, |reply| reply).await, None);
+            assert!(commands.is_closed());
         });
     }
 }

@@ -34,10 +34,32 @@
 //! * The Iris WebSocket asks for the `xmpp` subprotocol and fails unless the server agrees,
 //!   as browsers do. Logs name only the WebSocket host: Iris puts its token in the path.
 //! * WebSocket buffers are small by default (4 KiB read buffer, unbuffered writes), and
-//!   the default TLS configuration is built once per process: 12.0 KiB of live heap per
-//!   connected Pusher socket and 9.3 KiB per Iris connection, instead of 136 KiB and
-//!   133 KiB with tungstenite's default buffers (`cargo bench -p tbi-tokio --bench
+//!   the default TLS configuration is built once per process: 12.3 KiB of live heap per
+//!   connected Pusher socket and 10.1 KiB per Iris connection, instead of 136 KiB and
+//!   134 KiB with tungstenite's default buffers (`cargo bench -p tbi-tokio --bench
 //!   connections`, `--bench iris_connections`).
+//!
+//! ## Bounded by design
+//!
+//! Nothing a server sends or an application fails to read grows without bound. Each
+//! queue, its limit, and what happens when it is full:
+//!
+//! | queue | limit | when full |
+//! |---|---|---|
+//! | an [`EventStream`]'s events | [`DEFAULT_EVENT_BUFFER`] (1,024), set with `event_buffer` or [`TbiSocket::events_with_capacity`] | the oldest event is dropped; the stream then hands out one `Lagged { missed }` (treat it like `Resubscribed`: re-fetch). Handlers and other streams are not affected |
+//! | frames waiting to be written | [`MAX_QUEUED_FRAMES`] (1,024) and [`MAX_QUEUED_BYTES`] (1 MiB) | the peer stopped reading: the socket is dropped and reported closed (1006), and the core reconnects; the same when nothing could be written for the pong timeout (Iris: every ping missed plus the grace) |
+//! | commands from the handles | [`COMMAND_QUEUE`] (32) | the async command waits for room; once the connection is shut down, commands fail at once with `Closed` |
+//! | auth and event-manager requests | one per channel (or attempt) | a request the core no longer wants (its socket was lost, its channel left, it timed out) is aborted |
+//! | presence members | [`Config::max_presence_members`](tbi_proto::Config::max_presence_members) (100, Pusher's limit) | not kept; an `Error` of kind `LimitExceeded` |
+//! | events held during an encrypted channel's key refresh | 256 events and 1 MiB per channel | each one beyond is a `DecryptionFailure` |
+//! | an Iris stanza | 65,535 bytes, 32 levels deep | a typed `StreamError`, the socket closed, a reconnect |
+//! | a WebSocket message; an HTTP body | 4 MiB ([`default_websocket_config`]); 1 MiB ([`http::MAX_BODY`]) | the socket fails (reconnect); the request fails with its error |
+//!
+//! And no input starves another: commands and the socket take turns, the timer and
+//! finished requests come first after every [`RARE_INPUTS_EVERY`] (16) of their inputs,
+//! and the loop yields to the executor after [`INPUTS_PER_TURN`] (4,096) inputs in a
+//! row. Every deadline saturates instead of overflowing, whatever a configuration or a
+//! peer asks for; every timeout is at most one hour.
 //!
 //! ## Deviations from the TBISocket wrapper (react-native-altibbi) and why
 //!
@@ -83,7 +105,7 @@ pub use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 pub use authorizer::{AuthFuture, Authorizer, HttpAuthorizer};
 pub use config::{AuthSettings, SocketConfig, SocketConfigBuilder, SocketConfigError};
 pub use endpoint::redacted;
-pub use engine::{INPUTS_PER_TURN, MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES};
+pub use engine::{INPUTS_PER_TURN, MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES, RARE_INPUTS_EVERY};
 pub use error::SocketError;
 pub use events::{DEFAULT_EVENT_BUFFER, EventStream, Lagging};
 pub use handle::COMMAND_QUEUE;

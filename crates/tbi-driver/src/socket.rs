@@ -52,7 +52,7 @@ pub(crate) type Shared = handle::Shared<Handlers, tbi_proto::Event, ConnectionSt
 /// }
 /// ```
 pub struct TbiSocket<R> {
-    commands: async_channel::Sender<Command>,
+    commands: handle::Commands<Command>,
     shared: Arc<Shared>,
     runtime: PhantomData<fn() -> R>,
 }

@@ -62,9 +62,11 @@ pub mod protocol {
     //! **User sign-in.** `pusher:signin` with a user signature; on `pusher:signin_success`
     //! the client subscribes `#server-to-user-{id}`. Redone after every reconnect.
     //!
-    //! **Refused credentials.** An auth answer of 401 or 403
-    //! ([`Config::credentials_rejected`](crate::Config::credentials_rejected)) means the
-    //! token in the auth endpoint has expired. The channel (or the sign-in) is not failed:
+    //! **Refused credentials.** An auth answer of 401
+    //! ([`Config::credentials_rejected`](crate::Config::credentials_rejected); 403 too when
+    //! configured) means the token in the auth endpoint has expired. A 403 by default is
+    //! what HTTP says, "authenticated, not allowed": a subscription error with its status,
+    //! as in pusher-js (a new token would be refused again). The channel (or the sign-in) is not failed:
     //! it waits, [`Event::AuthRejected`](crate::Event::AuthRejected) names it and every
     //! other waiting channel, and it is not retried with the same credentials, not even
     //! after a reconnect. [`Connection::credentials_updated`](crate::Connection::credentials_updated)
@@ -79,8 +81,33 @@ pub mod protocol {
     //! 1 s, then 2 s, 4 s … up to 60 s (with jitter), until an authorization works.
     //! The key refresh of a subscribed encrypted channel is an authorization too: when it
     //! is refused, the channel stays subscribed, is named by `AuthRejected` and waits with
-    //! its held events (at most 256, in order); new credentials fetch the key once and the
-    //! held events are delivered.
+    //! its held events (at most 256 and 1 MiB, in order; each one beyond is a
+    //! `DecryptionFailure`); new credentials fetch the key once and the held events are
+    //! delivered. A refusal of a request that went out with credentials replaced since
+    //! (`update_token` while it ran) is not a verdict on the new ones: the request is made
+    //! again, once, with them.
+    //!
+    //! **Server errors without a channel.** A `pusher:error` that names no channel fails a
+    //! subscription (or the sign-in) only when it is about authorization: code 4009, or a
+    //! null code with a signature message (hosted Pusher). It goes to the pending channel
+    //! whose name its signed string quotes, to the sign-in when that string is a user's
+    //! (`socket_id::user::…`), else to whichever went out first of the oldest pending
+    //! authorized subscription and the sign-in: servers answer in order. Any other code
+    //! (4301 client event rejected, 4302 watchlist over 100 ids, …) is an `Error` event and
+    //! fails nothing, whatever its message says. Should the server confirm a channel that
+    //! such a match failed, the confirmation stands.
+    //!
+    //! **Limits.** Whatever the server sends, the core holds at most
+    //! [`Config::max_presence_members`](crate::Config::max_presence_members) members per
+    //! presence channel (100, Pusher's limit; the excess is an `Error` of kind
+    //! `LimitExceeded`), 256 events and 1 MiB held per encrypted channel during a key
+    //! refresh, and clamps the server's `activity_timeout` to a day. Every deadline
+    //! saturates instead of overflowing; the configuration refuses timeouts above an hour.
+    //! Requests it no longer wants (a lost socket's, a left channel's, a timed-out one) are
+    //! cancelled with [`Output::CancelAuthorize`](crate::Output::CancelAuthorize). Error
+    //! messages quote at most 200 characters of a response body, with every credential-like
+    //! value (`auth`, `shared_secret`, tokens, signatures) replaced by `<redacted>`;
+    //! `Config`'s `Debug` shows its URL without user info or query.
 }
 
 pub mod deviations {
@@ -98,7 +125,12 @@ pub mod deviations {
     //! | `subscribe` twice | Java throws "Already subscribed" | idempotent | re-initialising screens subscribe again (RN #82, #57) |
     //! | `subscribe` after a failure | RN Android: silent no-op | tries again at once | the wrapper's bug lost the channel for good |
     //! | auth failure | Java drops the channel | kept as failed, retried after the next reconnect or on `subscribe` | pusher-js behaviour; a transient 503 must not lose the channel |
-    //! | expired token (auth 401/403) | a subscription error; the apps re-create the socket with a new token, which loses every subscription in the RN wrapper | the channel waits for new credentials (`AuthRejected`), `update_token` or a token provider authorizes it again on the same connection | a patient can wait longer than the API token lives |
+    //! | expired token (auth 401) | a subscription error; the apps re-create the socket with a new token, which loses every subscription in the RN wrapper | the channel waits for new credentials (`AuthRejected`), `update_token` or a token provider authorizes it again on the same connection | a patient can wait longer than the API token lives |
+    //! | auth 403 | a subscription error (pusher-js) | the same, with the status; configurable as "refused credentials" | authenticated but not allowed: a new token would be refused again |
+    //! | a `pusher:error` without a channel naming a pending channel in its text | reported as a connection error | fails a subscription only when its code is about authorization (4009, or null with "signature"); never for 4301, 4302 or other codes | an earlier version failed every channel named in any error's text, and lost it when its confirmation came |
+    //! | sign-in rejections | pusher-js waits for `pusher:signin_error` | decided by code and order (4009 after the sign-in was sent), never by words in the message | a non-fatal 4302 about the user's watchlist must not sign the user out |
+    //! | presence members | unbounded in every SDK | at most `max_presence_members` (100) per channel; the excess is a `LimitExceeded` error | a server (or a bug) must not grow the client without bound |
+    //! | WebSocket ping and pong frames | pusher-js (browsers) never sees them | count as activity, like any frame | a server that pings at the WebSocket level is alive |
     //! | expired token during an encrypted channel's key refresh | pusher-js logs the failure and drops the event | the events are held and the refresh waits for new credentials like a subscription | no `call-status` lost to an expired token |
     //! | server rejections (`pusher:error` 4009, "Invalid signature") | reported as connection errors | matched to the pending channel and reported as its subscription error | TBISocket's `onSubscriptionError` should fire with the channel name |
     //! | auth answers for an old `socket_id` | applied (the "Invalid signature" race, libPusher#237) | dropped | the signature is for another socket |

@@ -140,6 +140,8 @@ macro_rules! iris_tests {
             tls_end_to_end,
             dropped_handles_close,
             sasl_failure,
+            hostile_stanzas_fail_the_stream_and_reconnect,
+            an_unread_stream_lags_and_the_handler_gets_everything,
         );
     };
     (@each #[$test:meta] $runtime:ty; $($scenario:ident,)*) => {

@@ -59,7 +59,7 @@ pub(crate) type IrisShared = handle::Shared<IrisHandlers, Event, ConnectionState
 /// }
 /// ```
 pub struct IrisConnection<R> {
-    commands: async_channel::Sender<IrisCommand>,
+    commands: handle::Commands<IrisCommand>,
     shared: Arc<IrisShared>,
     runtime: PhantomData<fn() -> R>,
 }

@@ -710,3 +710,95 @@ pub async fn sasl_failure<R: Runtime>() {
     server.assert_no_violations();
     client.iris.shutdown().await;
 }
+
+/// Hostile stanzas over a real socket: 200,000 levels of nesting (1.4 MB, inside the
+/// 4 MiB WebSocket limit), then a whole 1 MB notification. Each fails the stream with a
+/// typed error and a reconnect; nothing is delivered, nothing aborts.
+pub async fn hostile_stanzas_fail_the_stream_and_reconnect<R: Runtime>() {
+    use iris_proto::StreamError;
+    let server = IrisServer::start().expect("the Iris server starts");
+    let mut client = IrisClient::<R>::new(fast_config());
+    client.connect(&server, TOKEN).await;
+    let depth = 200_000;
+    let deep = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+    let padding = "x".repeat(1 << 20);
+    let big = stanzas::notification("notify", "ROOM-BIG", JID)
+        .replace(r#"strict="false""#, &format!(r#"pad="{padding}""#));
+    for (stanza, wanted) in [
+        (deep, StreamError::TooDeep { limit: 32 }),
+        (
+            big,
+            StreamError::StanzaTooLarge {
+                limit: 65_535,
+                size: 0,
+            },
+        ),
+    ] {
+        server.push(&stanza).expect("a live socket");
+        match client
+            .watch
+            .expect("the stream failed", is_disconnected)
+            .await
+        {
+            Event::Disconnected {
+                reason: DisconnectReason::StreamFailed { error },
+            } => assert_eq!(
+                std::mem::discriminant(&error),
+                std::mem::discriminant(&wanted),
+                "{error}"
+            ),
+            other => panic!("not a stream failure: {other:?}"),
+        }
+        client.connected().await;
+    }
+    assert!(
+        !client
+            .watch
+            .seen
+            .iter()
+            .any(|e| matches!(e, Event::Notification(_))),
+        "an oversized notification was delivered"
+    );
+    client.iris.shutdown().await;
+}
+
+/// A flood of notifications into a stream nobody reads: it holds its capacity, then says
+/// how many it lost; the handler gets every one.
+pub async fn an_unread_stream_lags_and_the_handler_gets_everything<R: Runtime>() {
+    const CALLS: usize = 3_000;
+    let server = IrisServer::start().expect("the Iris server starts");
+    let mut client = IrisClient::<R>::new(fast_config());
+    let handled = Arc::new(Mutex::new(0usize));
+    {
+        let handled = handled.clone();
+        client
+            .iris
+            .on_notification(move |_| *handled.lock().expect("count") += 1);
+    }
+    let unread = client.iris.events_with_capacity(64);
+    client.connect(&server, TOKEN).await;
+    let frame: String = (0..CALLS)
+        .map(|n| stanzas::notification("notify", &format!("ROOM{n}"), JID))
+        .collect();
+    server.push(&frame).expect("a live socket");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while *handled.lock().expect("count") < CALLS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every notification handled"
+        );
+        pause::<R>(Duration::from_millis(20)).await;
+    }
+    client.iris.shutdown().await;
+    let events: Vec<Event> = crate::watch::within::<R, _>(Duration::from_secs(5), {
+        use futures::StreamExt;
+        unread.collect()
+    })
+    .await
+    .expect("the stream ends");
+    let Some(Event::Lagged { missed }) = events.first() else {
+        panic!("no Lagged first: {:?}", events.first());
+    };
+    assert!(*missed as usize >= CALLS, "missed {missed}");
+    assert_eq!(events.len(), 65);
+}
