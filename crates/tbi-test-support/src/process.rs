@@ -106,3 +106,21 @@ impl Drop for ServerProcess {
         }
     }
 }
+
+/// Starts this same executable again with `args` (a bench's server half, so its work and
+/// memory are not counted with the client's) and reads the first line it prints (its URL).
+/// The child should serve until its stdin closes: drop [`Child::stdin`] to stop it.
+pub fn spawn_self(args: &[&str]) -> (Child, String) {
+    let exe = std::env::current_exe().expect("the current executable");
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the child starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("the child prints its URL");
+    (child, line.trim().to_owned())
+}

@@ -9,8 +9,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -41,20 +40,6 @@ fn serve(count: u64) {
         .unwrap();
     println!("{}", server.ws_url());
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
-
-fn spawn_server(count: u64) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([SERVE, &count.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    (child, url.trim().to_owned())
 }
 
 /// User plus system CPU time of this process.
@@ -125,7 +110,8 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse::<u64>().ok())
         .unwrap_or(500_000);
-    let (mut server, url) = spawn_server(count);
+    let count_arg = count.to_string();
+    let (mut server, url) = tbi_test_support::process::spawn_self(&[SERVE, &count_arg]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -12,8 +12,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -34,21 +33,6 @@ fn serve() {
     let server = IrisServer::start().unwrap();
     println!("{}", server.evm_url());
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
-
-/// Starts the server process; returns it and its event-manager URL.
-fn spawn_server() -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg(SERVE)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    (child, url.trim().to_owned())
 }
 
 async fn open(evm_url: &str, websocket: WebSocketConfig) -> Vec<IrisConnection> {
@@ -86,7 +70,7 @@ fn main() {
     if std::env::args().any(|a| a == SERVE) {
         return serve();
     }
-    let (mut server, evm_url) = spawn_server();
+    let (mut server, evm_url) = tbi_test_support::process::spawn_self(&[SERVE]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
