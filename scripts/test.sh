@@ -12,3 +12,10 @@ fi
 
 ./scripts/install-test-servers.sh
 cargo test --workspace --locked
+
+# The README's Rust examples, compiled in a new user's project outside the workspace that
+# depends on tbi-tokio by path and on nothing the README does not tell them to add. Its
+# Cargo.lock is the workspace's, pruned: refresh it with `cargo update --workspace
+# --manifest-path readme-project/Cargo.toml` after changing the workspace's dependencies.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" \
+    cargo test --doc --locked --manifest-path readme-project/Cargo.toml

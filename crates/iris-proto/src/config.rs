@@ -16,13 +16,12 @@ pub const MAX_DEADLINE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// use std::time::Duration;
 /// use iris_proto::Config;
 ///
-/// let config = Config {
-///     ping_interval: Duration::from_secs(5),
-///     ..Config::default()
-/// };
+/// let config = Config::default().with_ping_interval(Duration::from_secs(5));
+/// assert_eq!(config.ping_interval, Duration::from_secs(5));
 /// assert_eq!(config.reconnect_interval, Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// Time between keep-alive pings (`pingInterval`). Default 3 s.
     pub ping_interval: Duration,
@@ -76,6 +75,90 @@ impl Default for Config {
 }
 
 impl Config {
+    /// With the time between keep-alive pings (see the field).
+    #[must_use]
+    pub fn with_ping_interval(mut self, ping_interval: Duration) -> Self {
+        self.ping_interval = ping_interval;
+        self
+    }
+
+    /// With the pings sent without an answer before the last wait (see the field).
+    #[must_use]
+    pub fn with_ping_misses(mut self, ping_misses: u32) -> Self {
+        self.ping_misses = ping_misses;
+        self
+    }
+
+    /// With the last wait for an answer (see the field).
+    #[must_use]
+    pub fn with_pong_grace(mut self, pong_grace: Duration) -> Self {
+        self.pong_grace = pong_grace;
+        self
+    }
+
+    /// With whether to reconnect after an unexpected close (see the field).
+    #[must_use]
+    pub fn with_reconnect(mut self, reconnect: bool) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
+    /// With the time between reconnect attempts (see the field).
+    #[must_use]
+    pub fn with_reconnect_interval(mut self, reconnect_interval: Duration) -> Self {
+        self.reconnect_interval = reconnect_interval;
+        self
+    }
+
+    /// With how long to keep reconnecting (see the field).
+    #[must_use]
+    pub fn with_reconnect_deadline(mut self, reconnect_deadline: Duration) -> Self {
+        self.reconnect_deadline = reconnect_deadline;
+        self
+    }
+
+    /// With how long before the token's `exp` to warn (see the field).
+    #[must_use]
+    pub fn with_token_warning(mut self, token_warning: Duration) -> Self {
+        self.token_warning = token_warning;
+        self
+    }
+
+    /// With how long an attempt may take (see the field).
+    #[must_use]
+    pub fn with_connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// With whether to use the anonymous event-manager path (see the field).
+    #[must_use]
+    pub fn with_anonymous_login(mut self, anonymous_login: bool) -> Self {
+        self.anonymous_login = anonymous_login;
+        self
+    }
+
+    /// With whether to send the reference's telemetry IQs (see the field).
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: bool) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// With whether to answer notification IQs (see the field).
+    #[must_use]
+    pub fn with_acknowledge_notifications(mut self, acknowledge_notifications: bool) -> Self {
+        self.acknowledge_notifications = acknowledge_notifications;
+        self
+    }
+
+    /// With this WebSocket server instead of the event manager's (see the field).
+    #[must_use]
+    pub fn with_websocket_server_override(mut self, server: impl Into<String>) -> Self {
+        self.websocket_server_override = Some(server.into());
+        self
+    }
+
     /// Checks every setting against its range: the intervals and the connect timeout
     /// from above zero (the pong grace from zero) to [`MAX_INTERVAL`], the reconnect
     /// deadline and the token warning up to [`MAX_DEADLINE`] (the deadline above zero),
@@ -87,10 +170,7 @@ impl Config {
     /// use iris_proto::{Config, ConfigError};
     ///
     /// assert!(Config::default().validate().is_ok());
-    /// let once_a_day = Config {
-    ///     ping_interval: Duration::from_secs(24 * 60 * 60),
-    ///     ..Config::default()
-    /// };
+    /// let once_a_day = Config::default().with_ping_interval(Duration::from_secs(24 * 60 * 60));
     /// assert!(matches!(
     ///     once_a_day.validate(),
     ///     Err(ConfigError::InvalidDuration { name: "ping_interval", .. })

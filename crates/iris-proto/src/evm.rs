@@ -53,6 +53,7 @@ pub(crate) fn request_url(base: &str, routing_id: &str, anonymous: bool) -> Stri
 
 /// What the event manager answers: where to connect, and the TURN servers for calls.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ServerInfo {
     /// The XMPP WebSocket host (`websocket_server`).
     pub websocket_server: String,
@@ -78,6 +79,7 @@ impl fmt::Debug for ServerInfo {
 
 /// TURN credentials: how long they live and the ICE servers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct TurnCredentials {
     /// Lifetime in seconds.
     pub ttl: Option<u64>,
@@ -87,6 +89,7 @@ pub struct TurnCredentials {
 
 /// One ICE server of the TURN credentials.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct IceServer {
     /// Its URLs (`turn:host:3478?transport=udp`, …).
     pub urls: Vec<String>,
@@ -167,13 +170,26 @@ fn parse_turn(value: Option<&Value>) -> Result<TurnCredentials, String> {
     let raw: RawTurn = match value {
         None | Some(Value::Null) => return Ok(TurnCredentials::default()),
         // The reference shape: a JSON string holding the object.
-        Some(Value::String(json)) => {
-            serde_json::from_str(json).map_err(|e| format!("turn_credentials is not JSON: {e}"))?
+        Some(Value::String(json)) => serde_json::from_str(json).map_err(|e| {
+            let e = tbi_common::parse_error(&e.to_string());
+            format!("turn_credentials is not JSON: {e}")
+        })?,
+        Some(object @ Value::Object(_)) => serde_json::from_value(object.clone()).map_err(|e| {
+            format!(
+                "turn_credentials: {}",
+                tbi_common::parse_error(&e.to_string())
+            )
+        })?,
+        // Not the value itself: it may hold the TURN password.
+        Some(other) => {
+            let shape = match other {
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::Array(_) => "an array",
+                _ => "neither a string nor an object",
+            };
+            return Err(format!("turn_credentials is {shape}, not an object"));
         }
-        Some(object @ Value::Object(_)) => {
-            serde_json::from_value(object.clone()).map_err(|e| format!("turn_credentials: {e}"))?
-        }
-        Some(other) => return Err(format!("turn_credentials has an unexpected shape: {other}")),
     };
     let ttl = match raw.ttl {
         Some(Value::Number(n)) => n.as_u64(),
@@ -219,7 +235,10 @@ pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<ServerInfo, Fai
                 .unwrap_or("failed to connect");
             return Err(Failure {
                 code: ErrorCode::InvalidToken,
-                message: format!("the event manager refused the Iris token: {message}"),
+                message: format!(
+                    "the event manager refused the Iris token: {}",
+                    excerpt(message.as_bytes())
+                ),
                 retry: false,
             });
         }
@@ -372,6 +391,23 @@ mod tests {
             !debug.contains("9b458a18") && !debug.contains("\"p\""),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn turn_credentials_of_the_wrong_shape_are_not_quoted() {
+        for turn in [
+            r#""{\"ice_servers\":[{\"credential\":[\"S3CR3T\"]}]}""#,
+            r#"{"ice_servers":[{"credential":["S3CR3T"]}]}"#,
+            r#"["S3CR3T"]"#,
+            r#"{"ice_servers":"S3CR3T"}"#,
+        ] {
+            let body = format!(
+                r#"{{"websocket_server":"w","websocket_server_token":"t","websocket_server_token_expiry_time":"1","turn_credentials":{turn}}}"#
+            );
+            let failure = parse_response(200, body.as_bytes()).unwrap_err();
+            let text = format!("{failure:?}");
+            assert!(!text.contains("S3CR3T"), "{turn}: {text}");
+        }
     }
 
     #[test]

@@ -18,20 +18,28 @@
 //! use iris_proto::{ConnectParams, Config, Connection, Output};
 //!
 //! let mut conn = Connection::new(Config::default());
-//! conn.connect(Instant::now(), SystemTime::now(), ConnectParams {
-//!     token: "token".into(),
-//!     routing_id: "a1b2c3@example.com".into(),
-//!     event_manager_url: "evm.example.net".into(),
-//!     trace_id: "trace-1".into(),
-//! })?;
+//! conn.connect(Instant::now(), SystemTime::now(), ConnectParams::new("token", "a1b2c3@example.com", "evm.example.net", "trace-1"))?;
 //! let Some(Output::Http(request)) = conn.poll_output() else { panic!() };
 //! assert_eq!(request.url, "https://evm.example.net/v1/wsturnserverinfo/routingid/a1b2c3@example.com");
 //! assert_eq!(request.headers[0], ("Authorization".to_owned(), "Bearer token".to_owned()));
 //! # Ok::<(), iris_proto::ParameterError>(())
 //! ```
 
+//!
+//! ## Features
+//!
+//! | feature | default | brings |
+//! |---|---|---|
+//! | `replay` | no | [`replay`]: recorded sessions played against the core with fake time |
+
+//!
+//! ## Cargo features
+//!
+//! docs.rs documents every feature; those on by default are marked.
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod connection;
@@ -44,6 +52,8 @@ pub mod manual;
 mod negotiation;
 mod notification;
 mod output;
+#[cfg(feature = "replay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "replay")))]
 pub mod replay;
 mod token;
 mod xml;
@@ -55,3 +65,8 @@ pub use event::{DisconnectReason, Event, SdkEvent, SdkState};
 pub use evm::{IceServer, ServerInfo, TurnCredentials};
 pub use notification::{CallInfo, CallerData, Notification, NotificationType, UserData};
 pub use output::{HttpRequest, HttpRequestId, HttpResponse, Output, SUBPROTOCOL};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

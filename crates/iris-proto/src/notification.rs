@@ -9,6 +9,7 @@ use crate::xml::Element;
 
 /// What a notification announces (`data@type`). Unknown types are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NotificationType {
     /// An incoming call.
     Notify,
@@ -53,6 +54,7 @@ impl Serialize for NotificationType {
 
 /// `userdata.data`: who calls.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CallerData {
     /// Display name set by the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +69,7 @@ pub struct CallerData {
 
 /// `userdata.notification`: the call's kind and source.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CallInfo {
     /// The caller's telephone number.
     #[serde(default, rename = "srcTN", skip_serializing_if = "Option::is_none")]
@@ -84,6 +87,7 @@ pub struct CallInfo {
 
 /// The `userdata` attribute, when it is valid JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UserData {
     /// `data {cname, cid}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +102,7 @@ pub struct UserData {
 
 /// An incoming notification (`onNotification`). `Debug` hides the room token.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Notification {
     /// `notify`, `cancel`, `chat`, …
     pub kind: NotificationType,
@@ -138,6 +143,30 @@ impl fmt::Debug for Notification {
 }
 
 impl Notification {
+    /// An empty notification of this kind: every attribute absent. The core builds them
+    /// from the stream; this is for an application's own tests (set the public fields).
+    ///
+    /// ```
+    /// use iris_proto::{Notification, NotificationType};
+    ///
+    /// let mut call = Notification::new(NotificationType::Notify);
+    /// call.room_id = Some("ROOM1".into());
+    /// assert_eq!(call.room_id.as_deref(), Some("ROOM1"));
+    /// ```
+    pub fn new(kind: NotificationType) -> Self {
+        Self {
+            kind,
+            room_id: None,
+            routing_id: None,
+            room_token: None,
+            room_token_expiry_time: None,
+            trace_id: None,
+            rtc_server: None,
+            user_data: None,
+            attributes: Vec::new(),
+        }
+    }
+
     /// Reads the `<data>` of a private IQ; `None` without a `type`.
     pub(crate) fn from_data(data: &Element) -> Option<Self> {
         let kind = NotificationType::from_wire(data.attr("type").filter(|t| !t.is_empty())?);
@@ -171,20 +200,12 @@ impl Notification {
     /// ```
     /// use iris_proto::{CallerData, Notification, NotificationType, UserData};
     ///
-    /// let call = Notification {
-    ///     kind: NotificationType::Notify,
-    ///     room_id: Some("ROOM1".into()),
-    ///     routing_id: None,
-    ///     room_token: None,
-    ///     room_token_expiry_time: None,
-    ///     trace_id: None,
-    ///     rtc_server: None,
-    ///     user_data: Some(UserData {
-    ///         data: Some(CallerData { cname: Some("Bob".into()), ..CallerData::default() }),
-    ///         ..UserData::default()
-    ///     }),
-    ///     attributes: vec![],
-    /// };
+    /// let mut caller = CallerData::default();
+    /// caller.cname = Some("Bob".into());
+    /// let mut user_data = UserData::default();
+    /// user_data.data = Some(caller);
+    /// let mut call = Notification::new(NotificationType::Notify);
+    /// call.user_data = Some(user_data);
     /// assert_eq!(call.caller_name(), Some("Bob"));
     /// assert_eq!(call.caller_number(), None);
     /// ```

@@ -45,6 +45,10 @@ use crate::output::{HttpRequest, HttpResponse, Output};
 use crate::xml::Element;
 use crate::xml::reader::{Item, StanzaReader};
 
+/// The longest a fixture may last: a recorded session spans minutes, and replaying one
+/// that claims centuries would fire every timer of the core on the way.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A parsed fixture.
 #[derive(Debug, Clone)]
 pub struct Fixture {
@@ -197,13 +201,15 @@ impl Fixture {
             None => Config::default(),
             Some(_) => return Err(err(header_line, "config must be an object".into())),
         };
-        let unix_now = UNIX_EPOCH
-            + Duration::from_secs(
-                header
-                    .get("unix_now")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1_700_000_000),
-            );
+        let unix_seconds = header
+            .get("unix_now")
+            .and_then(Value::as_u64)
+            .unwrap_or(1_700_000_000);
+        // Up to the last second of year 9999, what timestamps can be written in.
+        if unix_seconds > 253_402_300_799 {
+            return Err(err(header_line, "unix_now is after the year 9999".into()));
+        }
+        let unix_now = UNIX_EPOCH + Duration::from_secs(unix_seconds);
         let tolerance = Duration::from_millis(
             header
                 .get("tolerance_ms")
@@ -220,6 +226,12 @@ impl Fixture {
                 .and_then(|v| v.as_u64())
                 .map(Duration::from_millis)
                 .ok_or_else(|| err(line, "every step needs \"at\"".into()))?;
+            if at > MAX_DURATION {
+                return Err(err(
+                    line,
+                    "a fixture lasts at most a day (\"at\" up to 86400000 ms)".into(),
+                ));
+            }
             if at < last {
                 return Err(err(line, "steps must be in time order".into()));
             }

@@ -77,12 +77,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Connect => {
-                    let _ = conn.connect(now, unix(now), ConnectParams {
-                        token: "t".into(),
-                        routing_id: "a@b.c".into(),
-                        event_manager_url: "evm".into(),
-                        trace_id: "x".into(),
-                    });
+                    let _ = conn.connect(now, unix(now), ConnectParams::new("t", "a@b.c", "evm", "x"));
                 }
                 Op::Close => conn.close(now),
                 Op::Answer(status, body) => {

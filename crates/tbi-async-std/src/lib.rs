@@ -11,7 +11,7 @@
 //!
 //! async-std is discontinued upstream (RUSTSEC-2025-0052); this crate depends only on its
 //! stable executor and networking, and the driver is runtime-independent, so moving to
-//! smol directly is a small [`Runtime`](tbi_driver::Runtime) implementation.
+//! smol directly is a small [`Runtime`] implementation.
 //!
 //! ## TBISocket style: handlers
 //!
@@ -81,8 +81,14 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! ## Cargo features
+//!
+//! docs.rs documents every feature; those on by default are marked.
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::future::Future;
 use std::io;
@@ -142,16 +148,24 @@ pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<AsyncStd>;
 // The handle is cheap to clone and can be shared across threads and tasks; a stream can
 // move into a task of its own.
 /// The Iris RTC connection on async-std. See [`tbi_driver::IrisConnection`] for every method.
+#[cfg(feature = "iris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iris")))]
 pub type IrisConnection = tbi_driver::IrisConnection<AsyncStd>;
 
 /// The default HTTPS event-manager client on async-std.
+#[cfg(feature = "iris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iris")))]
 pub type HttpEventManager = tbi_driver::HttpEventManager<AsyncStd>;
 
 /// The consultation watch (the waiting room) on async-std. See
 /// [`tbi_driver::ConsultationWatch`].
+#[cfg(feature = "consultation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
 pub type ConsultationWatch = tbi_driver::ConsultationWatch<AsyncStd>;
 
 /// The default consultation API client on async-std.
+#[cfg(feature = "consultation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
 pub type HttpConsultationApi = tbi_driver::HttpConsultationApi<AsyncStd>;
 
 const _: () = {
@@ -159,6 +173,17 @@ const _: () = {
     const fn movable<T: Send + 'static>() {}
     shareable::<TbiSocket>();
     movable::<tbi_driver::EventStream>();
+};
+
+#[cfg(feature = "iris")]
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    const fn movable<T: Send + 'static>() {}
     shareable::<IrisConnection>();
     movable::<tbi_driver::EventStream<tbi_driver::iris_proto::Event>>();
 };
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::path::Path;
 use std::task::Poll;
 
-use tbi_driver::{ConsultationWatch, Runtime, TokenFuture, WatchError, WatchUpdate};
+use tbi_driver::{ConsultationWatch, FetchError, Runtime, TokenFuture, WatchError, WatchUpdate};
 use tbi_proto::Event;
 use tbi_proto::consultation::{Consultation, WatchConfig, WatchEvent};
 
@@ -140,7 +140,7 @@ pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt
     if let Some(path) = args.token_file.clone() {
         watch = watch.token_provider(move || -> TokenFuture {
             let token = read_token(&path);
-            Box::pin(async move { token })
+            Box::pin(async move { token.map_err(FetchError::new) })
         });
     }
     if let Some(url) = args.ws_url.clone() {

@@ -7,6 +7,8 @@
 //! * [`excerpt`]: a short piece of a response body for an error message, with anything
 //!   that looks like a credential hidden.
 //! * [`human`]: a duration for a person ("30 s", "250 ms").
+//! * [`parse_error`]: a JSON parser's error about a peer's body, without what it quotes
+//!   of the body.
 //!
 //! No IO, no clock, no dependencies.
 //!
@@ -27,8 +29,15 @@
 
 mod excerpt;
 mod human;
+mod parse_error;
 mod time;
 
 pub use excerpt::excerpt;
 pub use human::human;
+pub use parse_error::parse_error;
 pub use time::{deadline, wall_deadline};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

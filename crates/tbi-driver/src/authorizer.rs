@@ -87,8 +87,9 @@ impl<R: Runtime> HttpAuthorizer<R> {
     fn request(&self, request: &AuthRequest) -> Result<HttpRequest, AuthFailure> {
         let settings = self.settings.get();
         let (endpoint, which) = match request.target {
-            AuthTarget::Channel(_) => (&settings.channel_endpoint, "channel"),
             AuthTarget::User => (&settings.user_endpoint, "user"),
+            // A channel, and whatever later protocol versions sign like one.
+            _ => (&settings.channel_endpoint, "channel"),
         };
         let mut url = endpoint.clone().ok_or_else(|| {
             AuthFailure::other(format!(
@@ -126,9 +127,16 @@ impl<R: Runtime> Authorizer for HttpAuthorizer<R> {
         let tls = self.tls.clone();
         let timeout = self.timeout;
         Box::pin(async move {
-            let response = http::send::<R>(http_request?, tls, timeout)
-                .await
-                .map_err(|e| AuthFailure::other(e.to_string()))?;
+            let response =
+                http::send::<R>(http_request?, tls, timeout)
+                    .await
+                    .map_err(|e| match e {
+                        // The endpoint answered: its status is what the app can act on.
+                        http::HttpError::BodyTooLarge { status, .. } => {
+                            AuthFailure::http(status, e.to_string())
+                        }
+                        other => AuthFailure::other(other.to_string()),
+                    })?;
             AuthResponse::from_http(response.status, &response.body)
         })
     }

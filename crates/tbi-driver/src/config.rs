@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use rustls::ClientConfig;
+#[cfg(feature = "consultation")]
 use tbi_proto::consultation::SocketParams;
 use tbi_proto::{Config, ConfigBuilder, ConfigError, ReconnectPolicy};
 use url::Url;
@@ -16,10 +16,11 @@ use crate::endpoint::redacted;
 use crate::events::DEFAULT_EVENT_BUFFER;
 use crate::tls::default_tls_config;
 use crate::token::{TokenPlacement, TokenProvider};
-use crate::websocket::default_websocket_config;
+use crate::websocket_limits::WebSocketLimits;
 
 /// How the default HTTP authorizer reaches the auth endpoint.
 #[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuthSettings {
     /// Channel authorization endpoint (form POST of `socket_id` and `channel_name`).
     pub channel_endpoint: Option<Url>,
@@ -89,7 +90,7 @@ pub struct SocketConfig {
     pub(crate) authorizer: Option<Arc<dyn Authorizer>>,
     pub(crate) token_provider: Option<Arc<dyn TokenProvider>>,
     pub(crate) tls: Arc<ClientConfig>,
-    pub(crate) websocket: WebSocketConfig,
+    pub(crate) websocket: WebSocketLimits,
     pub(crate) event_buffer: usize,
 }
 
@@ -137,7 +138,7 @@ pub struct SocketConfigBuilder {
     authorizer: Option<Arc<dyn Authorizer>>,
     token_provider: Option<Arc<dyn TokenProvider>>,
     tls: Option<Arc<ClientConfig>>,
-    websocket: WebSocketConfig,
+    websocket: WebSocketLimits,
     event_buffer: usize,
 }
 
@@ -153,7 +154,7 @@ impl SocketConfig {
             authorizer: None,
             token_provider: None,
             tls: None,
-            websocket: default_websocket_config(),
+            websocket: WebSocketLimits::default(),
             event_buffer: DEFAULT_EVENT_BUFFER,
         }
     }
@@ -169,11 +170,15 @@ impl SocketConfig {
 
     /// A configuration from a consultation's `socketParams`: its key, its cluster (`eu`
     /// when absent) and its auth endpoint.
+    #[cfg(feature = "consultation")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
     pub fn from_params(params: &SocketParams) -> Result<Self, SocketConfigError> {
         Self::params_builder(params)?.build()
     }
 
     /// A builder preset from `socketParams`, to change more settings.
+    #[cfg(feature = "consultation")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
     pub fn params_builder(params: &SocketParams) -> Result<SocketConfigBuilder, SocketConfigError> {
         let key = params
             .api_key
@@ -206,7 +211,7 @@ impl SocketConfig {
     }
 
     /// The WebSocket buffer settings.
-    pub fn websocket(&self) -> &WebSocketConfig {
+    pub fn websocket(&self) -> &WebSocketLimits {
         &self.websocket
     }
 }
@@ -332,7 +337,7 @@ impl SocketConfigBuilder {
     }
 
     /// WebSocket buffer sizes (default: small buffers, 4 MiB message limit).
-    pub fn websocket(mut self, websocket: WebSocketConfig) -> Self {
+    pub fn websocket(mut self, websocket: WebSocketLimits) -> Self {
         self.websocket = websocket;
         self
     }

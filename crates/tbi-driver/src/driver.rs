@@ -129,7 +129,7 @@ impl Core for Connection {
 /// Asks the token provider for a fresh token and puts it in place.
 async fn refresh(provider: Option<Arc<dyn TokenProvider>>, auth: SharedAuth) -> Result<(), String> {
     let provider = provider.ok_or("no token provider is configured")?;
-    let token = provider.token().await?;
+    let token = provider.token().await.map_err(|e| e.report())?;
     auth.edit().set_token(&token).map_err(|e| e.to_string())
 }
 

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use async_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use async_tungstenite::tungstenite::{Error as WsError, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender};
 use futures::channel::oneshot;
@@ -36,6 +36,7 @@ use url::Url;
 use crate::runtime::Runtime;
 use crate::transport::Transport;
 use crate::websocket::{self, WebSocket};
+use crate::websocket_limits::WebSocketLimits;
 
 /// A reply channel for a command.
 pub(crate) type Reply<T> = oneshot::Sender<T>;
@@ -261,7 +262,7 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     /// looked at first.
     busy_turns: u32,
     pub(crate) tls: Arc<ClientConfig>,
-    pub(crate) websocket: WebSocketConfig,
+    pub(crate) websocket: WebSocketLimits,
 }
 
 impl<R: Runtime, C: Core> Engine<R, C> {
@@ -269,7 +270,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         core: C,
         performer: Performer<C::Request, C::Answer>,
         tls: Arc<ClientConfig>,
-        websocket: WebSocketConfig,
+        websocket: WebSocketLimits,
     ) -> Self {
         Self {
             core,

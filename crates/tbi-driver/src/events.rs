@@ -30,6 +30,7 @@ impl Lagging for tbi_proto::Event {
     }
 }
 
+#[cfg(feature = "iris")]
 impl Lagging for iris_proto::Event {
     fn lagged(missed: u64) -> Self {
         Self::Lagged { missed }
@@ -79,6 +80,24 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<E: Lagging> EventStream<E> {
+    /// The next event, or `None` once the connection has shut down and every held event
+    /// was taken: `while let Some(event) = events.next().await`, without importing
+    /// `futures::StreamExt` (which gives the same method, and the stream combinators).
+    ///
+    /// ```no_run
+    /// # async fn run(socket: tbi_driver::TbiSocket<impl tbi_driver::Runtime>) {
+    /// let mut events = socket.events();
+    /// while let Some(event) = events.next().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub async fn next(&mut self) -> Option<E> {
+        futures::StreamExt::next(self).await
+    }
 }
 
 impl<E: Lagging> Stream for EventStream<E> {

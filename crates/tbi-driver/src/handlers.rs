@@ -10,6 +10,7 @@ use tbi_proto::{ChannelName, ConnectionState, ErrorEvent, Event, Member, Subscri
 
 /// The event TBISocket's `onEvent` receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TbiSocketEvent<'a> {
     /// The channel.
     pub channel_name: &'a str,
@@ -24,6 +25,7 @@ pub struct TbiSocketEvent<'a> {
 
 /// The details TBISocket's `onSubscriptionError` passes as its third argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SubscriptionFailure {
     /// Which step failed.
     pub kind: SubscriptionErrorKind,

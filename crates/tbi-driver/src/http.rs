@@ -22,7 +22,7 @@ pub const MAX_BODY: usize = 1 << 20;
 
 /// An HTTP request.
 #[derive(Clone, PartialEq, Eq)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     /// Method.
     pub method: http::Method,
     /// `http` or `https` URL.
@@ -52,7 +52,7 @@ impl std::fmt::Debug for HttpRequest {
 /// An HTTP response. `Debug` shows the body's length, not the body: auth answers carry
 /// signatures and keys.
 #[derive(Clone, PartialEq, Eq)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     /// Status code.
     pub status: u16,
     /// Body.
@@ -91,6 +91,16 @@ pub enum HttpError {
         /// Why.
         reason: String,
     },
+    /// The response's body is larger than [`MAX_BODY`]; nothing of it is kept.
+    #[error("the answer of {endpoint} (HTTP {status}) is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The endpoint, without secrets.
+        endpoint: String,
+        /// The response's status.
+        status: u16,
+        /// The limit.
+        limit: usize,
+    },
     /// No complete response in time.
     #[error("no answer from {endpoint} within {timeout:?}")]
     Timeout {
@@ -102,7 +112,7 @@ pub enum HttpError {
 }
 
 /// Sends a request and reads the whole response, within `timeout`.
-pub async fn send<R: Runtime>(
+pub(crate) async fn send<R: Runtime>(
     request: HttpRequest,
     tls: Arc<ClientConfig>,
     timeout: Duration,
@@ -169,7 +179,17 @@ async fn exchange<R: Runtime>(
         let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
-            .map_err(|e| failed(format!("reading the body: {e}")))?
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    HttpError::BodyTooLarge {
+                        endpoint: endpoint.clone(),
+                        status,
+                        limit: MAX_BODY,
+                    }
+                } else {
+                    failed(format!("reading the body: {e}"))
+                }
+            })?
             .to_bytes();
         Ok(HttpResponse {
             status,
@@ -187,23 +207,22 @@ async fn exchange<R: Runtime>(
 }
 
 /// A `GET` of `url` with `headers`, within `timeout`: the status and body, or why there
-/// was none (for a person; URLs in it are redacted).
+/// was none (URLs in it are redacted).
+#[cfg(any(feature = "iris", feature = "consultation"))]
 pub(crate) async fn get<R: Runtime>(
     url: &str,
     headers: Vec<(String, String)>,
     tls: Arc<ClientConfig>,
     timeout: Duration,
-) -> Result<HttpResponse, String> {
-    let url = Url::parse(url).map_err(|e| format!("the URL is not valid: {e}"))?;
+) -> Result<HttpResponse, HttpError> {
+    let url = Url::parse(url).map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
     let request = HttpRequest {
         method: http::Method::GET,
         url,
         headers,
         body: Vec::new(),
     };
-    send::<R>(request, tls, timeout)
-        .await
-        .map_err(|e| e.to_string())
+    send::<R>(request, tls, timeout).await
 }
 
 #[cfg(test)]

@@ -24,6 +24,14 @@
 //! * async-tungstenite's per-runtime TLS features are not used: TLS is done here once,
 //!   over futures-io, for both runtimes and for HTTP, so there is one TLS configuration and
 //!   one code path to test.
+//! * The public API holds this project's own types, with one deliberate exception: TLS is
+//!   configured with a rustls [`ClientConfig`](rustls::ClientConfig) (`tls(...)` on both
+//!   configurations), the ecosystem's common currency for private CAs, client certificates
+//!   and certificate pinning. So are three other stable ecosystem types: `url::Url`
+//!   (endpoints), `serde_json::Value` (the `extra` fields of domain types) and
+//!   `futures::Stream` (what an [`EventStream`] is). hyper, tungstenite and the `http`
+//!   crate stay inside: a WebSocket's buffers are [`WebSocketLimits`], HTTP failures
+//!   [`HttpError`]. `api/*.txt` at the repository's root lists the whole public API.
 //! * The default HTTP client is hyper's HTTP/1.1 connection API, one connection per
 //!   request (auth requests are a few per connection lifetime), no redirects followed (as
 //!   pusher-websocket-java), bodies capped at 1 MiB.
@@ -53,7 +61,7 @@
 //! | presence members | [`Config::max_presence_members`](tbi_proto::Config::max_presence_members) (100, Pusher's limit) | not kept; an `Error` of kind `LimitExceeded` |
 //! | events held during an encrypted channel's key refresh | 256 events and 1 MiB per channel | each one beyond is a `DecryptionFailure` |
 //! | an Iris stanza | 65,535 bytes, 32 levels deep | a typed `StreamError`, the socket closed, a reconnect |
-//! | a WebSocket message; an HTTP body | 4 MiB ([`default_websocket_config`]); 1 MiB ([`http::MAX_BODY`]) | the socket fails (reconnect); the request fails with its error |
+//! | a WebSocket message; an HTTP body | 4 MiB ([`WebSocketLimits::max_message`]); 1 MiB ([`MAX_HTTP_BODY`]) | the socket fails (reconnect); the request fails with its error |
 //!
 //! And no input starves another: commands and the socket take turns, the timer and
 //! finished requests come first after every [`RARE_INPUTS_EVERY`] (16) of their inputs,
@@ -77,8 +85,14 @@
 //! | reconnect gives up after 6 attempts (Java default) | unlimited by default | the most reported bug |
 //! | an expired API token (auth 401) fails the channel; apps call `init` again with a new token, losing subscriptions | the channel waits; [`TbiSocket::update_token`] (or a [`TokenProvider`]) authorizes it again on the same connection | a patient may wait longer than the token lives |
 
+//!
+//! ## Cargo features
+//!
+//! docs.rs documents every feature; those on by default are marked.
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authorizer;
 mod config;
@@ -87,9 +101,11 @@ mod endpoint;
 mod engine;
 mod error;
 mod events;
+mod fetch_error;
 mod handle;
 mod handlers;
-pub mod http;
+mod http;
+#[cfg(feature = "iris")]
 mod iris;
 mod runtime;
 mod shared;
@@ -98,47 +114,67 @@ mod socket;
 mod tls;
 mod token;
 mod transport;
+#[cfg(feature = "consultation")]
 mod watch;
 mod websocket;
+mod websocket_limits;
 
-pub use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 pub use authorizer::{AuthFuture, Authorizer, HttpAuthorizer};
 pub use config::{AuthSettings, SocketConfig, SocketConfigBuilder, SocketConfigError};
 pub use endpoint::redacted;
 pub use engine::{INPUTS_PER_TURN, MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES, RARE_INPUTS_EVERY};
 pub use error::SocketError;
 pub use events::{DEFAULT_EVENT_BUFFER, EventStream, Lagging};
+pub use fetch_error::FetchError;
 pub use handle::COMMAND_QUEUE;
 pub use handlers::{SubscriptionFailure, TbiSocketEvent};
-pub use iris::config::IrisConfig;
-pub use iris::connection::IrisConnection;
-pub use iris::error::IrisError;
-pub use iris::event_manager::{EventManager, EventManagerFuture, HttpEventManager};
+pub use http::{HttpError, MAX_BODY as MAX_HTTP_BODY};
+#[cfg(feature = "iris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iris")))]
+pub use iris::{
+    config::IrisConfig,
+    connection::IrisConnection,
+    error::IrisError,
+    event_manager::{EventManager, EventManagerFuture, HttpEventManager},
+};
 pub use runtime::Runtime;
 pub use shared::SharedInstance;
 pub use socket::TbiSocket;
 pub use tls::default_tls_config;
 pub use token::{TokenError, TokenFuture, TokenPlacement, TokenProvider};
-pub use transport::Transport;
-pub use watch::api::{ApiFuture, ConsultationApi, HttpConsultationApi};
-pub use watch::consultation_watch::{ConsultationWatch, WatchError, WatchUpdate};
-pub use websocket::{WebSocket, default_websocket_config};
+#[cfg(feature = "consultation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
+pub use watch::{
+    api::{ApiFuture, ConsultationApi, HttpConsultationApi},
+    consultation_watch::{ConsultationWatch, WatchError, WatchUpdate},
+};
+pub use websocket_limits::{MAX_WRITE_BATCH, MIN_MESSAGE, MIN_READ_BUFFER, WebSocketLimits};
 
 /// Re-exported so applications need no direct dependency for the types in the API.
 pub use tbi_proto;
 
 /// Re-exported so applications need no direct dependency for the types in the API.
+#[cfg(feature = "iris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iris")))]
 pub use iris_proto;
 
 /// What an adapter re-exports: everything an application names, except the runtime-bound
 /// `TbiSocket`, `HttpAuthorizer`, `IrisConnection`, `HttpEventManager`,
 /// `ConsultationWatch` and `HttpConsultationApi` aliases each adapter defines.
 pub mod prelude {
+    #[cfg(feature = "consultation")]
+    pub use crate::{ApiFuture, ConsultationApi, WatchError, WatchUpdate};
     pub use crate::{
-        ApiFuture, AuthFuture, AuthSettings, Authorizer, ConsultationApi, EventManager,
-        EventManagerFuture, EventStream, IrisConfig, IrisError, SocketConfig, SocketConfigBuilder,
-        SocketConfigError, SocketError, SubscriptionFailure, TbiSocketEvent, WatchError,
-        WatchUpdate, WebSocketConfig, default_tls_config, default_websocket_config, iris_proto,
-        tbi_proto,
+        AuthFuture, AuthSettings, Authorizer, COMMAND_QUEUE, DEFAULT_EVENT_BUFFER, EventStream,
+        FetchError, HttpError, Lagging, MAX_HTTP_BODY, Runtime, SocketConfig, SocketConfigBuilder,
+        SocketConfigError, SocketError, SubscriptionFailure, TbiSocketEvent, TokenError,
+        TokenFuture, TokenPlacement, TokenProvider, WebSocketLimits, default_tls_config, tbi_proto,
     };
+    #[cfg(feature = "iris")]
+    pub use crate::{EventManager, EventManagerFuture, IrisConfig, IrisError, iris_proto};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use url::Url;
 
 use crate::config::AuthSettings;
+use crate::fetch_error::FetchError;
 
 /// Where the user's token goes in auth requests, so [`TbiSocket::update_token`] and a
 /// [`TokenProvider`] can replace it.
@@ -119,9 +120,9 @@ fn replace_query_param(url: &mut Url, name: &str, value: &str) {
     }
 }
 
-/// The future a [`TokenProvider`] returns: a fresh token, or why there is none (for a
-/// person; never the token itself).
-pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+/// The future a [`TokenProvider`] returns: a fresh token, or why there is none (never the
+/// token itself).
+pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, FetchError>> + Send>>;
 
 /// Fetches a fresh user token when the auth endpoint refuses the current one (HTTP 401 or
 /// 403). The socket calls it at most once at a time, waits between refreshes that did not
@@ -129,9 +130,9 @@ pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Sen
 /// [`AuthSettings::token`] says, and authorizes every waiting channel again.
 ///
 /// ```
-/// use tbi_driver::{SocketConfig, TokenFuture};
+/// use tbi_driver::{FetchError, SocketConfig, TokenFuture};
 ///
-/// async fn log_in_again() -> Result<String, String> {
+/// async fn log_in_again() -> Result<String, FetchError> {
 ///     Ok("a fresh API token".to_owned())
 /// }
 ///

@@ -13,7 +13,7 @@ use rustls::pki_types::ServerName;
 use crate::runtime::Runtime;
 
 /// A TCP stream, possibly wrapped in TLS.
-pub enum Transport<S> {
+pub(crate) enum Transport<S> {
     /// Plain TCP.
     Plain(S),
     /// TLS over TCP.

@@ -5,28 +5,16 @@ use std::sync::Arc;
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::http::HeaderValue;
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use rustls::ClientConfig;
 use url::Url;
 
 use crate::endpoint::host_port_tls;
 use crate::runtime::Runtime;
 use crate::transport::{self, Transport};
+use crate::websocket_limits::WebSocketLimits;
 
 /// The WebSocket type of a runtime.
-pub type WebSocket<R> = WebSocketStream<Transport<<R as Runtime>::TcpStream>>;
-
-/// Buffer sizes for one connection. Pusher frames are small (10 KiB at most on hosted
-/// Pusher), so the 128 KiB buffers tungstenite allocates by default would be most of a
-/// client's memory; many clients in one process is a real use case.
-pub fn default_websocket_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
-        .max_write_buffer_size(1 << 20)
-        .max_message_size(Some(4 << 20))
-        .max_frame_size(Some(4 << 20))
-}
+pub(crate) type WebSocket<R> = WebSocketStream<Transport<<R as Runtime>::TcpStream>>;
 
 /// Opens a WebSocket to `url`, asking for `subprotocol` when there is one (the
 /// handshake then fails unless the server agrees to it).
@@ -34,7 +22,7 @@ pub(crate) async fn connect<R: Runtime>(
     url: Url,
     subprotocol: Option<&'static str>,
     tls: Arc<ClientConfig>,
-    config: WebSocketConfig,
+    limits: WebSocketLimits,
 ) -> Result<WebSocket<R>, String> {
     let (host, port, use_tls) = host_port_tls(&url)?;
     let mut request = url
@@ -50,7 +38,7 @@ pub(crate) async fn connect<R: Runtime>(
         .await
         .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let (socket, _response) =
-        async_tungstenite::client_async_with_config(request, stream, Some(config))
+        async_tungstenite::client_async_with_config(request, stream, Some(limits.to_config()))
             .await
             .map_err(|e| match e {
                 async_tungstenite::tungstenite::Error::Http(response) => format!(

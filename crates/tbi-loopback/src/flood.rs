@@ -45,12 +45,15 @@ pub struct FloodServerBuilder {
     stop_reading_after_subscribe: bool,
     ws_ping_every: Option<Duration>,
     drop_after_established: bool,
+    close_after_established: Option<(u16, Duration)>,
+    handshake_error: Option<u16>,
 }
 
 /// What the server saw.
 #[derive(Debug, Default)]
 struct Seen {
     connections: AtomicU64,
+    tls_attempts: AtomicU64,
     flooded: AtomicU64,
     /// The last text frames from clients (at most [`KEPT_FRAMES`]).
     frames: Mutex<Vec<String>>,
@@ -97,6 +100,13 @@ fn text(frame: &str) -> Vec<u8> {
     encode(0x1, frame.as_bytes())
 }
 
+/// A close frame's payload: the code, and a reason.
+fn close_payload(code: u16) -> Vec<u8> {
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(b"closed by the flood server");
+    payload
+}
+
 impl FloodServer {
     /// A server that floods nothing and misbehaves in no way yet.
     pub fn builder() -> FloodServerBuilder {
@@ -106,6 +116,8 @@ impl FloodServer {
             stop_reading_after_subscribe: false,
             ws_ping_every: None,
             drop_after_established: false,
+            close_after_established: None,
+            handshake_error: None,
         }
     }
 
@@ -117,6 +129,12 @@ impl FloodServer {
     /// Connections accepted so far.
     pub fn connections(&self) -> u64 {
         self.seen.connections.load(Ordering::Relaxed)
+    }
+
+    /// Connections that began with a TLS handshake (a client that switched to `wss` on
+    /// the plain port): they are closed at once.
+    pub fn tls_attempts(&self) -> u64 {
+        self.seen.tls_attempts.load(Ordering::Relaxed)
     }
 
     /// Flood frames written so far, over every connection.
@@ -183,6 +201,19 @@ impl FloodServerBuilder {
         self
     }
 
+    /// Closes every connection with this close code, `after` its handshake.
+    pub fn close_after_established(mut self, code: u16, after: Duration) -> Self {
+        self.close_after_established = Some((code, after));
+        self
+    }
+
+    /// Answers the upgrade with `pusher:error` carrying this code instead of
+    /// `connection_established`, then closes with it (what older servers do).
+    pub fn handshake_error(mut self, code: u16) -> Self {
+        self.handshake_error = Some(code);
+        self
+    }
+
     /// Starts the server on a free loopback port.
     pub fn start(self) -> io::Result<FloodServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
@@ -228,10 +259,27 @@ fn serve(
     seen: &Arc<Seen>,
 ) -> io::Result<()> {
     stream.set_nodelay(true)?;
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first)? == 1 && first[0] == 0x16 {
+        // A TLS ClientHello on a plain port.
+        seen.tls_attempts.fetch_add(1, Ordering::Relaxed);
+        return stream.shutdown(Shutdown::Both);
+    }
     let stream = tungstenite::accept(stream)
         .map_err(|e| io::Error::other(e.to_string()))?
         .into_inner();
     let writer = Arc::new(Mutex::new(stream.try_clone()?));
+    if let Some(code) = options.handshake_error {
+        let error = serde_json::json!({
+            "event": "pusher:error",
+            "data": {"code": code, "message": "refused by the flood server"},
+        });
+        let mut writer = lock(&writer);
+        writer.write_all(&text(&error.to_string()))?;
+        writer.write_all(&encode(0x8, &close_payload(code)))?;
+        thread::sleep(Duration::from_millis(100));
+        return stream.shutdown(Shutdown::Both);
+    }
     let established = serde_json::json!({
         "event": "pusher:connection_established",
         "data": serde_json::json!({"socket_id": format!("{n}.{n}"), "activity_timeout": options.activity_timeout}).to_string(),
@@ -240,6 +288,21 @@ fn serve(
     if options.drop_after_established {
         thread::sleep(Duration::from_millis(50));
         return stream.shutdown(Shutdown::Both);
+    }
+    if let Some((code, after)) = options.close_after_established {
+        let (writer, stop, closing) = (writer.clone(), stop.clone(), stream.try_clone()?);
+        thread::spawn(move || {
+            thread::sleep(after);
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            if code != 1006 {
+                let _ = lock(&writer).write_all(&encode(0x8, &close_payload(code)));
+                thread::sleep(Duration::from_millis(50));
+            }
+            // 1006 is no close frame at all: the connection just ends.
+            let _ = closing.shutdown(Shutdown::Both);
+        });
     }
     if let Some(interval) = options.ws_ping_every {
         let (writer, stop) = (writer.clone(), stop.clone());

@@ -42,3 +42,8 @@ pub(crate) fn json_content_type() -> tiny_http::Header {
     // Two ASCII literals: this cannot fail.
     tiny_http::Header::from_bytes("Content-Type", "application/json").expect("an ASCII header")
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -26,6 +26,7 @@ impl fmt::Display for AuthRequestId {
 
 /// What is being authorized.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthTarget {
     /// A channel subscription (also a key refresh of an encrypted channel).
     Channel(ChannelName),
@@ -35,6 +36,7 @@ pub enum AuthTarget {
 
 /// A request for a signature, emitted as [`Output::Authorize`](crate::Output::Authorize).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuthRequest {
     /// Quote this in [`Connection::handle_auth`](crate::Connection::handle_auth).
     pub id: AuthRequestId,
@@ -95,6 +97,7 @@ impl AuthRequest {
 
 /// A successful answer from the auth endpoint. `Debug` hides the signature and the secret.
 #[derive(Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct AuthResponse {
     /// `"{app_key}:{hex signature}"`.
     pub auth: String,
@@ -128,6 +131,7 @@ impl fmt::Debug for AuthResponse {
 /// channel and, when there was one, the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
+#[non_exhaustive]
 pub struct AuthFailure {
     /// The HTTP status, when the endpoint answered.
     pub status: Option<u16>,
@@ -188,12 +192,41 @@ fn excerpt(body: &str) -> String {
 }
 
 impl AuthResponse {
-    /// An answer with only a signature (private and encrypted channels need more fields set).
+    /// An answer with only a signature (presence and encrypted channels need more: see
+    /// the `with_` methods).
+    ///
+    /// ```
+    /// use tbi_proto::AuthResponse;
+    ///
+    /// let answer = AuthResponse::new("app-key:5f3a…").with_channel_data(r#"{"user_id":"7"}"#);
+    /// assert_eq!(answer.channel_data.as_deref(), Some(r#"{"user_id":"7"}"#));
+    /// ```
     pub fn new(auth: impl Into<String>) -> Self {
         Self {
             auth: auth.into(),
             ..Self::default()
         }
+    }
+
+    /// With the signed `channel_data` of a presence channel.
+    #[must_use]
+    pub fn with_channel_data(mut self, channel_data: impl Into<String>) -> Self {
+        self.channel_data = Some(channel_data.into());
+        self
+    }
+
+    /// With the `shared_secret` (base64 of the 32-byte key) of an encrypted channel.
+    #[must_use]
+    pub fn with_shared_secret(mut self, shared_secret: impl Into<String>) -> Self {
+        self.shared_secret = Some(shared_secret.into());
+        self
+    }
+
+    /// With the signed `user_data` of a sign-in.
+    #[must_use]
+    pub fn with_user_data(mut self, user_data: impl Into<String>) -> Self {
+        self.user_data = Some(user_data.into());
+        self
     }
 
     /// Reads an auth endpoint's answer. 200 and 201 are success (the Java and Swift clients
@@ -230,7 +263,8 @@ impl AuthResponse {
     pub fn from_json(body: &str) -> Result<Self, AuthFailure> {
         let parsed: Body<'_> = serde_json::from_str(body).map_err(|e| {
             AuthFailure::other(format!(
-                "auth endpoint returned invalid JSON ({e}): {}",
+                "auth endpoint returned invalid JSON ({}): {}",
+                tbi_common::parse_error(&e.to_string()),
                 excerpt(body)
             ))
         })?;
@@ -350,6 +384,17 @@ mod tests {
         let e = AuthResponse::from_http(500, page).unwrap_err();
         assert!(!e.message.contains("SECRET-TOKEN"), "{e}");
         assert!(e.message.contains("500"), "{e}");
+        // JSON of the wrong shape: the parser's own message quotes the value (a fuzz
+        // finding), and so does an unknown field's name.
+        for body in [
+            r#""Authorization: Bearer S3CR3T""#,
+            r#"{"auth":["S3CR3T"]}"#,
+            r#"{"auth":"k:s","channel_data":{"S3CR3T":1}}"#,
+        ] {
+            if let Err(e) = AuthResponse::from_http(200, body.as_bytes()) {
+                assert!(!e.message.contains("S3CR3T"), "{body}: {e}");
+            }
+        }
     }
 
     #[test]

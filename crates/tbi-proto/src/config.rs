@@ -15,6 +15,7 @@ pub const CLIENT_NAME: &str = "rust-tbi";
 
 /// Where the WebSocket connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Endpoint {
     /// A hosted Pusher cluster: `ws-{cluster}.pusher.com`, port 443 with TLS or 80 without.
     Cluster {
@@ -35,6 +36,7 @@ pub enum Endpoint {
 /// The random draw comes from `jitter_seed`, so a run is reproducible; adapters seed it from
 /// the operating system so that a fleet of clients does not reconnect in lockstep.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReconnectPolicy {
     /// Base delay of the first retry. Default 1 s.
     pub initial_delay: Duration,
@@ -45,6 +47,46 @@ pub struct ReconnectPolicy {
     pub max_attempts: Option<u32>,
     /// Seed of the jitter. Default 0.
     pub jitter_seed: u64,
+}
+
+impl ReconnectPolicy {
+    /// With this base delay of the first retry.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tbi_proto::ReconnectPolicy;
+    ///
+    /// let policy = ReconnectPolicy::default()
+    ///     .with_initial_delay(Duration::from_millis(500))
+    ///     .with_max_attempts(Some(20));
+    /// assert_eq!(policy.max_delay, Duration::from_secs(30));
+    /// ```
+    #[must_use]
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// With this cap of the exponential base.
+    #[must_use]
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// With this attempt limit (`None`: never give up).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// With this jitter seed.
+    #[must_use]
+    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = seed;
+        self
+    }
 }
 
 impl Default for ReconnectPolicy {

@@ -214,6 +214,7 @@ fn as_millis<S: Serializer>(gap: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// A connection-level error: TBISocket's `onError(message, code, error)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ErrorEvent {
     /// What kind of failure.
     pub kind: ErrorKind,

@@ -44,10 +44,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//!
+//! ## Features
+//!
+//! | feature | default | brings |
+//! |---|---|---|
+//! | `consultation` | yes | [`consultation`]: the consultation object, its events' payloads, the waiting-room [`Watcher`](consultation::Watcher) |
+//! | `backend` | no | [`backend`]: the signatures and keys an app's backend makes (an app has no app secret) |
+//! | `replay` | no | [`replay`]: recorded sessions played against the core with fake time |
+
+//!
+//! ## Cargo features
+//!
+//! docs.rs documents every feature; those on by default are marked.
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+#[cfg(feature = "backend")]
+#[cfg_attr(docsrs, doc(cfg(feature = "backend")))]
 pub mod backend;
 mod backoff;
 mod channel;
@@ -55,6 +72,8 @@ mod client_event;
 mod close;
 mod config;
 mod connection;
+#[cfg(feature = "consultation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
 pub mod consultation;
 mod credentials;
 mod encryption;
@@ -65,6 +84,8 @@ pub mod manual;
 mod output;
 mod presence;
 mod redact;
+#[cfg(feature = "replay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "replay")))]
 pub mod replay;
 mod state;
 mod wire;
@@ -87,3 +108,8 @@ pub use presence::{Member, PresenceSnapshot};
 pub use redact::redacted;
 pub use state::ConnectionState;
 pub use wire::OutboundText;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

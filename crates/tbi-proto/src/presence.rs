@@ -9,6 +9,7 @@ use crate::wire::inbound::{PresenceData, scalar_to_string};
 
 /// A member of a presence channel: TBISocket's `TBISocketMember {userId, userInfo}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Member {
     /// The user id (numbers from `channel_data` are given as their decimal text).
     pub user_id: String,
@@ -17,8 +18,19 @@ pub struct Member {
     pub user_info: Option<String>,
 }
 
+impl Member {
+    /// A member with this id and `user_info` JSON text.
+    pub fn new(user_id: impl Into<String>, user_info: Option<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            user_info,
+        }
+    }
+}
+
 /// Who is on a presence channel, as of the subscription's confirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PresenceSnapshot {
     /// This connection's member, from the auth answer's `channel_data`.
     pub me: Option<Member>,
@@ -47,8 +59,10 @@ fn info_text(info: Option<Box<RawValue>>) -> Option<String> {
 
 /// Reads "me" from the `channel_data` of an auth answer.
 pub(crate) fn me_from_channel_data(channel_data: &str) -> Result<Member, String> {
-    let data: ChannelData = serde_json::from_str(channel_data)
-        .map_err(|e| format!("channel_data is not JSON with a user_id: {e}"))?;
+    let data: ChannelData = serde_json::from_str(channel_data).map_err(|e| {
+        let e = tbi_common::parse_error(&e.to_string());
+        format!("channel_data is not JSON with a user_id: {e}")
+    })?;
     let user_id = scalar_to_string(data.user_id.get())
         .filter(|id| !id.is_empty())
         .ok_or_else(|| "channel_data.user_id must be a non-empty string or a number".to_owned())?;

@@ -11,6 +11,7 @@ use std::fmt;
 /// `… → DISCONNECTING → DISCONNECTED`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum ConnectionState {
     /// Not connected and not trying to be: the initial state, after `disconnect()`, after a
     /// refusal (close codes 4001–4099) or after giving up.

@@ -3,7 +3,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -46,6 +46,9 @@ struct World {
     pending_refresh: Vec<(RefreshId, u64)>,
     /// Subscribe frames per channel in the current epoch.
     subscribes: HashMap<String, u32>,
+    /// Channels the app left while their subscribe frame was unanswered: the core sends
+    /// nothing until the server answers, and a rejection then ends them silently.
+    orphans: HashSet<String>,
     state: Option<ConnectionState>,
     signer: Option<AuthSigner>,
 }
@@ -57,10 +60,12 @@ impl World {
                 Output::Open { .. } => {
                     self.epoch += 1;
                     self.subscribes.clear();
+                    self.orphans.clear();
                     self.pending_auth.clear();
                 }
                 Output::Close { .. } => {
                     self.subscribes.clear();
+                    self.orphans.clear();
                     self.pending_auth.clear();
                 }
                 Output::SendText(text) => {
@@ -74,6 +79,7 @@ impl World {
                         }
                         Some("pusher:unsubscribe") => {
                             self.subscribes.remove(&channel);
+                            self.orphans.remove(&channel);
                         }
                         _ => {}
                     }
@@ -115,6 +121,28 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// What the server's frame means for the subscriptions it holds: a rejection ends one.
+    /// A `pusher:error` names no channel, so it may have ended any orphan.
+    fn heard(&mut self, text: &str) {
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            return;
+        };
+        match frame["event"].as_str() {
+            Some("pusher:subscription_error") => {
+                if let Some(channel) = frame["channel"].as_str() {
+                    self.subscribes.remove(channel);
+                    self.orphans.remove(channel);
+                }
+            }
+            Some("pusher:error") => {
+                for channel in self.orphans.drain() {
+                    self.subscribes.remove(&channel);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn now(&self, t0: Instant) -> Instant {
@@ -248,6 +276,10 @@ fn apply(
         Op::Subscribe(i) => conn.subscribe(now, CHANNELS[*i]).map_err(|e| TestCaseError::fail(e.to_string()))?,
         Op::Unsubscribe(i) => {
             let _ = conn.unsubscribe(now, CHANNELS[*i]);
+            world.drain(conn)?;
+            if world.subscribes.get(CHANNELS[*i]).is_some_and(|n| *n > 0) {
+                world.orphans.insert(CHANNELS[*i].to_owned());
+            }
         }
         Op::Open => conn.handle_ws_open(now),
         Op::Established => {
@@ -259,14 +291,16 @@ fn apply(
             now,
             &json!({"event":"pusher_internal:subscription_succeeded","channel":CHANNELS[*i],"data":"{}"}).to_string(),
         ),
-        Op::Reject4009 => conn.handle_ws_text(
-            now,
-            r#"{"event":"pusher:error","data":{"message":"Authentication error: Channel requires authentication","code":4009}}"#,
-        ),
-        Op::RejectChannel(i) => conn.handle_ws_text(
-            now,
-            &json!({"event":"pusher:subscription_error","channel":CHANNELS[*i],"data":{"type":"AuthError","error":"no","status":401}}).to_string(),
-        ),
+        Op::Reject4009 => {
+            let text = r#"{"event":"pusher:error","data":{"message":"Authentication error: Channel requires authentication","code":4009}}"#;
+            conn.handle_ws_text(now, text);
+            world.heard(text);
+        }
+        Op::RejectChannel(i) => {
+            let text = json!({"event":"pusher:subscription_error","channel":CHANNELS[*i],"data":{"type":"AuthError","error":"no","status":401}}).to_string();
+            conn.handle_ws_text(now, &text);
+            world.heard(&text);
+        }
         Op::Close(code) => conn.handle_ws_closed(now, *code, ""),
         Op::Timeout => {
             if let Some(deadline) = conn.poll_timeout() {
@@ -315,7 +349,10 @@ fn apply(
             }
             world.now_ms = target_ms;
         }
-        Op::Frame(text) => conn.handle_ws_text(now, text),
+        Op::Frame(text) => {
+            conn.handle_ws_text(now, text);
+            world.heard(text);
+        }
     }
     world.drain(conn)
 }

@@ -121,6 +121,15 @@ impl AuthEndpoint {
             .insert(channel.to_owned());
     }
 
+    /// Back to signing `channel` normally: no canned answer, no wrong signature, no
+    /// delay.
+    pub fn heal(&self, channel: &str) {
+        let mut policy = self.policy.lock().expect("policy");
+        policy.answers.remove(channel);
+        policy.wrong_signature.remove(channel);
+        policy.delay.remove(channel);
+    }
+
     /// Answers requests for `channel` only after `delay`.
     pub fn delay(&self, channel: &str, delay: Duration) {
         self.policy

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use futures::StreamExt;
 use futures::channel::{mpsc, oneshot};
-use tbi_driver::{Runtime, SocketConfig, TokenFuture};
+use tbi_driver::{FetchError, Runtime, SocketConfig, TokenFuture};
 use tbi_proto::replay::{Action, Fixture, event_matches};
 
 use crate::client::{Client, WAIT, within};
@@ -77,6 +77,7 @@ pub async fn replay<R: Runtime>(name: &str) {
                 answered
                     .await
                     .unwrap_or_else(|_| Err("the test ended".into()))
+                    .map_err(FetchError::new)
             })
         });
     }

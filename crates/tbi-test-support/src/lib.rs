@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth_endpoint;
 mod block;
 pub mod client;
+pub mod fault_proxy;
 pub mod fixture_replay;
 pub mod iris;
 mod macros;

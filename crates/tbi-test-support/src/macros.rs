@@ -11,6 +11,7 @@ macro_rules! real_server_tests {
     (#[$test:meta] $runtime:ty) => {
         $crate::real_server_tests!(@kind sockudo Sockudo #[$test] $runtime);
         $crate::real_server_tests!(@kind soketi Soketi #[$test] $runtime);
+        $crate::real_server_tests!(@faults #[$test] $runtime);
     };
     (@kind $module:ident $kind:ident #[$test:meta] $runtime:ty) => {
         mod $module {
@@ -41,6 +42,33 @@ macro_rules! real_server_tests {
             #[$test]
             async fn resubscribe_after_restart() {
                 $crate::scenarios::resubscribe_after_restart::<$runtime>($crate::servers::ServerKind::$kind).await;
+            }
+        }
+    };
+    (@faults #[$test:meta] $runtime:ty) => {
+        /// Faults: each test starts its own sockudo, proxy or scripted server.
+        mod faults {
+            $crate::real_server_tests!(@scenarios Sockudo #[$test] $runtime;
+                latency_and_trickle_break_nothing,
+                a_stalled_network_is_detected_and_recovered,
+                a_reset_mid_frame_reconnects,
+                a_blackhole_times_out_and_retries,
+                auth_endpoint_faults_are_typed_and_retried,
+            );
+
+            #[$test]
+            async fn server_killed_mid_stream_resubscribes_every_channel() {
+                $crate::scenarios::server_killed_mid_stream_resubscribes_every_channel::<$runtime>().await;
+            }
+
+            #[$test]
+            async fn half_open_server_is_detected_and_recovered() {
+                $crate::scenarios::half_open_server_is_detected_and_recovered::<$runtime>().await;
+            }
+
+            #[$test]
+            async fn close_codes_from_a_scripted_server() {
+                $crate::scenarios::close_codes_from_a_scripted_server::<$runtime>().await;
             }
         }
     };
@@ -142,6 +170,7 @@ macro_rules! iris_tests {
             sasl_failure,
             hostile_stanzas_fail_the_stream_and_reconnect,
             an_unread_stream_lags_and_the_handler_gets_everything,
+            through_a_trickling_then_stalled_network,
         );
     };
     (@each #[$test:meta] $runtime:ty; $($scenario:ident,)*) => {

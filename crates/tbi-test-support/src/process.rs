@@ -85,6 +85,20 @@ impl ServerProcess {
         }
     }
 
+    /// Sends the process a signal (`STOP`, `CONT`, …) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill(1) runs");
+        assert!(
+            status.success(),
+            "kill -{signal} {} failed",
+            self.child.id()
+        );
+    }
+
     /// The end of the server's log, for failure messages.
     pub fn log_tail(&self) -> String {
         let mut text = String::new();

@@ -3,7 +3,6 @@
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use futures::future::{Either, select};
 use tbi_driver::{EventStream, Runtime};
 

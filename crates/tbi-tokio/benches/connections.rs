@@ -11,19 +11,18 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use tbi_test_support::app::APP_KEY;
 use tbi_test_support::memory::{count_heap, per_client};
 use tbi_test_support::servers::{Server, ServerKind};
 use tbi_tokio::tbi_proto::{ConnectionState, Event};
-use tbi_tokio::{SocketConfig, TbiSocket, Tokio, WebSocketConfig, default_websocket_config};
+use tbi_tokio::{SocketConfig, TbiSocket, Tokio, WebSocketLimits};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 const SOCKETS: usize = 300;
 
-async fn open(server: &Server, websocket: WebSocketConfig) -> Vec<TbiSocket> {
+async fn open(server: &Server, websocket: WebSocketLimits) -> Vec<TbiSocket> {
     let mut sockets = Vec::with_capacity(SOCKETS);
     for i in 0..SOCKETS {
         let config = SocketConfig::builder(APP_KEY)
@@ -51,12 +50,21 @@ async fn open(server: &Server, websocket: WebSocketConfig) -> Vec<TbiSocket> {
     sockets
 }
 
-async fn measure(server: &Server, name: &str, websocket: WebSocketConfig) {
+async fn measure(server: &Server, name: &str, websocket: WebSocketLimits) {
     let sockets = per_client::<Tokio, _>(name, "socket", open(server, websocket)).await;
     for socket in &sockets {
         socket.shutdown().await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// The buffers of tungstenite's own defaults: 128 KiB to read, 128 KiB of write batch.
+fn tungstenite_defaults() -> WebSocketLimits {
+    WebSocketLimits::default()
+        .with_read_buffer(128 * 1024)
+        .with_write_buffer(128 * 1024)
+        .with_max_write_buffer(usize::MAX)
+        .with_max_message(64 << 20)
 }
 
 fn main() {
@@ -69,15 +77,15 @@ fn main() {
     let _count = count_heap();
     runtime.block_on(async {
         // Warm up the allocator and the runtime, so the first figure is not inflated.
-        let warm = open(&server, default_websocket_config()).await;
+        let warm = open(&server, WebSocketLimits::default()).await;
         for socket in &warm {
             socket.shutdown().await;
         }
-        measure(&server, "tbi buffers (default)", default_websocket_config()).await;
+        measure(&server, "tbi buffers (default)", WebSocketLimits::default()).await;
         measure(
             &server,
             "tungstenite default buffers",
-            WebSocketConfig::default(),
+            tungstenite_defaults(),
         )
         .await;
     });

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use tbi_loopback::flood::FloodServer;
 use tbi_tokio::tbi_proto::Event;
 use tbi_tokio::{SocketConfig, TbiSocket};

@@ -15,12 +15,11 @@
 use std::io::Read;
 use std::time::Duration;
 
-use futures::StreamExt;
 use tbi_test_support::iris::IrisServer;
 use tbi_test_support::iris::stanzas::ROUTING_ID;
 use tbi_test_support::memory::{count_heap, per_client};
 use tbi_tokio::iris_proto::{Config, ConnectionState, Event};
-use tbi_tokio::{IrisConfig, IrisConnection, Tokio, WebSocketConfig, default_websocket_config};
+use tbi_tokio::{IrisConfig, IrisConnection, Tokio, WebSocketLimits};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -35,7 +34,7 @@ fn serve() {
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
 
-async fn open(evm_url: &str, websocket: WebSocketConfig) -> Vec<IrisConnection> {
+async fn open(evm_url: &str, websocket: WebSocketLimits) -> Vec<IrisConnection> {
     let mut connections = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
         let iris = IrisConnection::new(IrisConfig::new(Config::default()).websocket(websocket));
@@ -58,12 +57,21 @@ async fn open(evm_url: &str, websocket: WebSocketConfig) -> Vec<IrisConnection> 
     connections
 }
 
-async fn measure(evm_url: &str, name: &str, websocket: WebSocketConfig) {
+async fn measure(evm_url: &str, name: &str, websocket: WebSocketLimits) {
     let connections = per_client::<Tokio, _>(name, "connection", open(evm_url, websocket)).await;
     for iris in &connections {
         iris.shutdown().await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// The buffers of tungstenite's own defaults: 128 KiB to read, 128 KiB of write batch.
+fn tungstenite_defaults() -> WebSocketLimits {
+    WebSocketLimits::default()
+        .with_read_buffer(128 * 1024)
+        .with_write_buffer(128 * 1024)
+        .with_max_write_buffer(usize::MAX)
+        .with_max_message(64 << 20)
 }
 
 fn main() {
@@ -79,20 +87,20 @@ fn main() {
     let _count = count_heap();
     runtime.block_on(async {
         // Warm up the allocator and the runtime, so the first figure is not inflated.
-        let warm = open(&evm_url, default_websocket_config()).await;
+        let warm = open(&evm_url, WebSocketLimits::default()).await;
         for iris in &warm {
             iris.shutdown().await;
         }
         measure(
             &evm_url,
             "tbi buffers (default)",
-            default_websocket_config(),
+            WebSocketLimits::default(),
         )
         .await;
         measure(
             &evm_url,
             "tungstenite default buffers",
-            WebSocketConfig::default(),
+            tungstenite_defaults(),
         )
         .await;
     });

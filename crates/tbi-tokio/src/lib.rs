@@ -84,8 +84,14 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! ## Cargo features
+//!
+//! docs.rs documents every feature; those on by default are marked.
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::future::Future;
 use std::io;
@@ -134,16 +140,24 @@ pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<Tokio>;
 // The handle is cheap to clone and can be shared across threads and tasks; a stream can
 // move into a task of its own.
 /// The Iris RTC connection on tokio. See [`tbi_driver::IrisConnection`] for every method.
+#[cfg(feature = "iris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iris")))]
 pub type IrisConnection = tbi_driver::IrisConnection<Tokio>;
 
 /// The default HTTPS event-manager client on tokio.
+#[cfg(feature = "iris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iris")))]
 pub type HttpEventManager = tbi_driver::HttpEventManager<Tokio>;
 
 /// The consultation watch (the waiting room) on tokio. See
 /// [`tbi_driver::ConsultationWatch`].
+#[cfg(feature = "consultation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
 pub type ConsultationWatch = tbi_driver::ConsultationWatch<Tokio>;
 
 /// The default consultation API client on tokio.
+#[cfg(feature = "consultation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
 pub type HttpConsultationApi = tbi_driver::HttpConsultationApi<Tokio>;
 
 const _: () = {
@@ -151,6 +165,17 @@ const _: () = {
     const fn movable<T: Send + 'static>() {}
     shareable::<TbiSocket>();
     movable::<tbi_driver::EventStream>();
+};
+
+#[cfg(feature = "iris")]
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    const fn movable<T: Send + 'static>() {}
     shareable::<IrisConnection>();
     movable::<tbi_driver::EventStream<tbi_driver::iris_proto::Event>>();
 };
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,6 +1,6 @@
 //! What the application sends on the stream: rejecting a call, and telemetry.
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -30,17 +30,9 @@ impl Connection {
     /// use std::time::Instant;
     /// use iris_proto::{Config, Connection, Notification, NotificationType, RejectError};
     ///
-    /// let call = Notification {
-    ///     kind: NotificationType::Notify,
-    ///     room_id: Some("ROOM1".into()),
-    ///     routing_id: Some("caller@example.com".into()),
-    ///     room_token: None,
-    ///     room_token_expiry_time: None,
-    ///     trace_id: Some("T1".into()),
-    ///     rtc_server: Some("xmpp-a.example.net".into()),
-    ///     user_data: None,
-    ///     attributes: vec![],
-    /// };
+    /// let mut call = Notification::new(NotificationType::Notify);
+    /// call.room_id = Some("ROOM1".into());
+    /// call.rtc_server = Some("xmpp-a.example.net".into());
     /// let mut conn = Connection::new(Config::default());
     /// // Not connected: refused with a reason, nothing sent.
     /// assert_eq!(conn.reject_session(Instant::now(), &call), Err(RejectError::NotConnected));
@@ -95,10 +87,7 @@ impl Connection {
         }
         let Some(session) = &self.session else { return };
         let routing_id = session.routing_id.clone();
-        let timestamp = self
-            .wall_clock(now)
-            .map(|wall| humantime::format_rfc3339_millis(wall).to_string())
-            .unwrap_or_default();
+        let timestamp = self.wall_clock(now).map(rfc3339).unwrap_or_default();
         let ws_server = self
             .server
             .as_ref()
@@ -155,4 +144,13 @@ impl Connection {
             &trace_id,
         ));
     }
+}
+
+/// The wall-clock time as RFC 3339 with milliseconds, clamped to what the format holds
+/// (years 1970 to 9999): time comes from the caller and may be anything.
+fn rfc3339(wall: SystemTime) -> String {
+    // The last second of year 9999.
+    const LATEST: Duration = Duration::from_secs(253_402_300_799);
+    let wall = wall.clamp(UNIX_EPOCH, UNIX_EPOCH + LATEST);
+    humantime::format_rfc3339_millis(wall).to_string()
 }

@@ -18,6 +18,7 @@ use tbi_common::{deadline, human};
 
 /// What `connect` takes. `Debug` hides the token.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectParams {
     /// The Iris token (`irisToken`), sent as `Authorization: Bearer`.
     pub token: String,
@@ -28,6 +29,24 @@ pub struct ConnectParams {
     /// The `Trace-Id` header; the same on every reconnect of this connection. The core
     /// draws no random numbers: the caller makes one (the reference uses a UUID v1).
     pub trace_id: String,
+}
+
+impl ConnectParams {
+    /// What `connect` takes: the Iris token, the routing id (`id@domain`), the event
+    /// manager and the `Trace-Id` of this connection.
+    pub fn new(
+        token: impl Into<String>,
+        routing_id: impl Into<String>,
+        event_manager_url: impl Into<String>,
+        trace_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            token: token.into(),
+            routing_id: routing_id.into(),
+            event_manager_url: event_manager_url.into(),
+            trace_id: trace_id.into(),
+        }
+    }
 }
 
 impl fmt::Debug for ConnectParams {

@@ -21,6 +21,7 @@ pub use lifecycle::ConnectParams;
 /// The connection's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum ConnectionState {
     /// Not connected and not trying: initially, after `close()`, after a failed first
     /// connect, or after giving up reconnecting.
@@ -83,12 +84,7 @@ impl fmt::Display for ConnectionState {
 ///
 /// fn drive(io: &mut impl Io) -> Result<(), iris_proto::ParameterError> {
 ///     let mut conn = Connection::new(Config::default());
-///     conn.connect(Instant::now(), SystemTime::now(), ConnectParams {
-///         token: "iris-token".into(),
-///         routing_id: "a1b2c3@example.com".into(),
-///         event_manager_url: "evm.example.net".into(),
-///         trace_id: "2d3c-…".into(),
-///     })?;
+///     conn.connect(Instant::now(), SystemTime::now(), ConnectParams::new("iris-token", "a1b2c3@example.com", "evm.example.net", "2d3c-…"))?;
 ///     let mut pending = None;
 ///     loop {
 ///         while let Some(output) = conn.poll_output() {

@@ -53,6 +53,7 @@ pub(crate) struct Pushed {
 impl Pushed {
     /// The items, or the error when there was one (for callers that only want good
     /// streams: tests, fixture checks).
+    #[cfg(any(test, feature = "replay"))]
     pub(crate) fn into_result(self) -> Result<Vec<Item>, ReadError> {
         match self.error {
             Some(error) => Err(error),

@@ -13,23 +13,26 @@ fn invalid_arguments_are_refused_with_minus_101() {
     let cases = [
         (Harness::params(""), ParameterError::EmptyToken),
         (
-            iris_proto::ConnectParams {
-                routing_id: String::new(),
-                ..Harness::params("t")
+            {
+                let mut value = Harness::params("t");
+                value.routing_id = String::new();
+                value
             },
             ParameterError::InvalidRoutingId(String::new()),
         ),
         (
-            iris_proto::ConnectParams {
-                routing_id: "no-domain".into(),
-                ..Harness::params("t")
+            {
+                let mut value = Harness::params("t");
+                value.routing_id = "no-domain".into();
+                value
             },
             ParameterError::InvalidRoutingId("no-domain".into()),
         ),
         (
-            iris_proto::ConnectParams {
-                event_manager_url: String::new(),
-                ..Harness::params("t")
+            {
+                let mut value = Harness::params("t");
+                value.event_manager_url = String::new();
+                value
             },
             ParameterError::InvalidEventManagerUrl(String::new()),
         ),
@@ -70,10 +73,7 @@ fn the_event_manager_request_is_data_with_bearer_and_trace_id() {
 
 #[test]
 fn anonymous_login_uses_the_anonymous_path() {
-    let mut h = Harness::with(Config {
-        anonymous_login: true,
-        ..Config::default()
-    });
+    let mut h = Harness::with(Config::default().with_anonymous_login(true));
     h.connect();
     assert_eq!(
         h.log.http[0].url,
@@ -108,10 +108,8 @@ fn the_answer_opens_the_websocket_with_its_token_and_expiry() {
 
 #[test]
 fn a_websocket_server_override_replaces_the_answer() {
-    let mut h = Harness::with(Config {
-        websocket_server_override: Some("ws://127.0.0.1:9000".into()),
-        ..Config::default()
-    });
+    let mut h =
+        Harness::with(Config::default().with_websocket_server_override("ws://127.0.0.1:9000"));
     h.connect();
     h.answer_ok();
     assert!(h.log.opens[0].starts_with("ws://127.0.0.1:9000/xmpp-websocket/"));

@@ -156,18 +156,9 @@ fn an_https_event_manager_cannot_send_the_socket_to_plain_ws() {
 #[test]
 fn absurd_durations_in_the_config_are_refused_at_connect() {
     for config in [
-        Config {
-            ping_interval: Duration::MAX,
-            ..Config::default()
-        },
-        Config {
-            reconnect_deadline: Duration::from_secs(u64::MAX),
-            ..Config::default()
-        },
-        Config {
-            connect_timeout: Duration::ZERO,
-            ..Config::default()
-        },
+        Config::default().with_ping_interval(Duration::MAX),
+        Config::default().with_reconnect_deadline(Duration::from_secs(u64::MAX)),
+        Config::default().with_connect_timeout(Duration::ZERO),
     ] {
         let mut h = Harness::with(config);
         let unix = h.unix_now();
@@ -182,10 +173,7 @@ fn absurd_durations_in_the_config_are_refused_at_connect() {
         assert_eq!(refused.unwrap_err().code(), ErrorCode::IncorrectParameters);
         assert_eq!(h.conn.state(), ConnectionState::Disconnected);
     }
-    let misses = Config {
-        ping_misses: 0,
-        ..Config::default()
-    };
+    let misses = Config::default().with_ping_misses(0);
     assert_eq!(misses.validate(), Err(ConfigError::InvalidPingMisses(0)));
 }
 

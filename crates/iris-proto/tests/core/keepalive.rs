@@ -76,12 +76,12 @@ fn any_iq_with_the_ping_id_is_a_pong_and_a_late_last_one_keeps_pinging() {
 
 #[test]
 fn intervals_are_configurable() {
-    let mut h = Harness::with(Config {
-        ping_interval: secs(10),
-        ping_misses: 2,
-        pong_grace: secs(1),
-        ..Config::default()
-    });
+    let mut h = Harness::with(
+        Config::default()
+            .with_ping_interval(secs(10))
+            .with_ping_misses(2)
+            .with_pong_grace(secs(1)),
+    );
     h.online();
     h.take();
     assert_eq!(h.fire_next_timeout(), secs(10));

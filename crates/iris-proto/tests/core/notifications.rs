@@ -89,10 +89,7 @@ fn private_iqs_without_a_type_or_unrelated_iqs_are_ignored() {
 
 #[test]
 fn notifications_can_be_acknowledged_when_configured() {
-    let mut h = Harness::with(Config {
-        acknowledge_notifications: true,
-        ..Config::default()
-    });
+    let mut h = Harness::with(Config::default().with_acknowledge_notifications(true));
     h.online();
     h.take();
     h.server(&notify("notify", "ROOM9"));
@@ -123,10 +120,7 @@ fn telemetry_is_off_by_default_and_shaped_like_the_reference_when_on() {
     h.online();
     assert!(!h.sent().iter().any(|s| s.contains("sendStatsIQ")));
 
-    let mut h = Harness::with(Config {
-        telemetry: true,
-        ..Config::default()
-    });
+    let mut h = Harness::with(Config::default().with_telemetry(true));
     h.connect();
     h.answer_ok();
     h.handshake(true);

@@ -163,10 +163,7 @@ fn the_first_connect_reconnects_when_the_websocket_fails() {
 
 #[test]
 fn reconnecting_can_be_turned_off() {
-    let mut h = Harness::with(Config {
-        reconnect: false,
-        ..Config::default()
-    });
+    let mut h = Harness::with(Config::default().with_reconnect(false));
     h.online();
     h.server_close(1006);
     assert!(!kinds(&h.events()).contains(&"reconnecting".to_owned()));

@@ -121,12 +121,7 @@ impl Harness {
     }
 
     pub fn params(token: &str) -> ConnectParams {
-        ConnectParams {
-            token: token.to_owned(),
-            routing_id: ROUTING_ID.to_owned(),
-            event_manager_url: "evm.example.net".to_owned(),
-            trace_id: "T-1".to_owned(),
-        }
+        ConnectParams::new(token, ROUTING_ID, "evm.example.net", "T-1")
     }
 
     pub fn connect(&mut self) {

@@ -77,10 +77,7 @@ fn a_token_that_is_not_a_jwt_never_fires_in_a_loop() {
 
 #[test]
 fn the_warning_interval_is_configurable() {
-    let mut h = Harness::with(Config {
-        token_warning: secs(60),
-        ..Config::default()
-    });
+    let mut h = Harness::with(Config::default().with_token_warning(secs(60)));
     h.connect_with(&jwt(3600));
     h.answer_ok();
     h.handshake(true);

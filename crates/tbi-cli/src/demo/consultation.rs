@@ -20,7 +20,7 @@ use crate::output::{Out, error, tagged};
 use crate::watch::{Ended, run_watch};
 
 /// The recorded session the Pusher server plays.
-const SESSION: &str = include_str!("../../../../fixtures/consultation-flow.jsonl");
+const SESSION: &str = include_str!("../../fixtures/consultation-flow.jsonl");
 const ID: u64 = 42;
 const TOKEN: &str = "demo-user-token";
 /// The recording's pace, scaled: its 95 s take about a second.
@@ -158,6 +158,29 @@ pub(crate) async fn run<R: Runtime>(interrupt: &mut Interrupt) -> Exit {
                 "the client differed from the recording: {difference}"
             ));
             Exit::Failed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The demo's copy of the session (a package cannot reach outside its directory) is
+    /// the project's recorded fixture, byte for byte.
+    #[test]
+    fn the_embedded_session_is_the_projects_fixture() {
+        let project = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/consultation-flow.jsonl"
+        );
+        match std::fs::read_to_string(project) {
+            Ok(fixture) => assert_eq!(
+                super::SESSION,
+                fixture,
+                "copy {project} into crates/tbi-cli/fixtures/"
+            ),
+            // Built from its package: the workspace is not there.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("{project}: {e}"),
         }
     }
 }

@@ -4,14 +4,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use iris_proto::Config;
 use rustls::ClientConfig;
 
 use crate::events::DEFAULT_EVENT_BUFFER;
 use crate::iris::event_manager::EventManager;
 use crate::tls::default_tls_config;
-use crate::websocket::default_websocket_config;
+use crate::websocket_limits::WebSocketLimits;
 
 /// Everything an [`IrisConnection`](crate::IrisConnection) needs. The defaults are the
 /// reference SDK's intervals, the HTTPS event-manager client, the webpki roots and small
@@ -22,10 +21,7 @@ use crate::websocket::default_websocket_config;
 /// use tbi_driver::IrisConfig;
 /// use tbi_driver::iris_proto::Config;
 ///
-/// let config = IrisConfig::new(Config {
-///     reconnect_deadline: Duration::from_secs(60),
-///     ..Config::default()
-/// });
+/// let config = IrisConfig::new(Config::default().with_reconnect_deadline(Duration::from_secs(60)));
 /// assert_eq!(config.core().ping_interval, Duration::from_secs(3));
 /// ```
 #[derive(Clone)]
@@ -33,7 +29,7 @@ pub struct IrisConfig {
     pub(crate) core: Config,
     pub(crate) event_manager: Option<Arc<dyn EventManager>>,
     pub(crate) tls: Arc<ClientConfig>,
-    pub(crate) websocket: WebSocketConfig,
+    pub(crate) websocket: WebSocketLimits,
     pub(crate) event_buffer: usize,
 }
 
@@ -61,7 +57,7 @@ impl IrisConfig {
             core,
             event_manager: None,
             tls: default_tls_config(),
-            websocket: default_websocket_config(),
+            websocket: WebSocketLimits::default(),
             event_buffer: DEFAULT_EVENT_BUFFER,
         }
     }
@@ -88,7 +84,7 @@ impl IrisConfig {
 
     /// WebSocket buffer and message limits.
     #[must_use]
-    pub fn websocket(mut self, websocket: WebSocketConfig) -> Self {
+    pub fn websocket(mut self, websocket: WebSocketLimits) -> Self {
         self.websocket = websocket;
         self
     }

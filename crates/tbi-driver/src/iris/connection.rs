@@ -124,12 +124,12 @@ impl<R: Runtime> IrisConnection<R> {
         routing_id: &str,
         event_manager_url: &str,
     ) -> Result<(), IrisError> {
-        self.connect_with(ConnectParams {
-            token: iris_token.to_owned(),
-            routing_id: routing_id.to_owned(),
-            event_manager_url: event_manager_url.to_owned(),
-            trace_id: new_trace_id(),
-        })
+        self.connect_with(ConnectParams::new(
+            iris_token,
+            routing_id,
+            event_manager_url,
+            new_trace_id(),
+        ))
         .await
     }
 

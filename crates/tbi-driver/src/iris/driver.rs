@@ -109,7 +109,8 @@ fn performer<R: Runtime>(config: &IrisConfig) -> Performer<HttpRequest, Answer> 
     Box::new(move |request: HttpRequest| {
         let id = request.id;
         let answer = event_manager.get(&request);
-        bounded::<R, _>(answer.map(move |a| (id, a)).boxed(), limit)
+        let answer = answer.map(move |a| (id, a.map_err(|e| e.report())));
+        bounded::<R, _>(answer.boxed(), limit)
     })
 }
 

@@ -9,12 +9,14 @@ use std::time::Duration;
 use iris_proto::{HttpRequest, HttpResponse};
 use rustls::ClientConfig;
 
+use crate::fetch_error::FetchError;
 use crate::http;
 use crate::runtime::Runtime;
 
-/// The future an [`EventManager`] returns: the response, or why there was none (for a
-/// person; it must not contain the token).
-pub type EventManagerFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, String>> + Send>>;
+/// The future an [`EventManager`] returns: the response, or why there was none (it
+/// must not contain the token).
+pub type EventManagerFuture =
+    Pin<Box<dyn Future<Output = Result<HttpResponse, FetchError>> + Send>>;
 
 /// Performs the core's event-manager request: a `GET` with `Authorization: Bearer …` and
 /// `Trace-Id`, answered with the status and body (the core reads them; a non-200 status is
@@ -50,7 +52,7 @@ where
 }
 
 /// Asks the event manager over HTTPS (or HTTP for an `http://` event-manager URL), with the
-/// connection's TLS configuration; bodies are capped at [`http::MAX_BODY`], redirects
+/// connection's TLS configuration; bodies are capped at [`MAX_HTTP_BODY`](crate::MAX_HTTP_BODY), redirects
 /// are not followed. Failures name the endpoint, never the token.
 pub struct HttpEventManager<R> {
     tls: Arc<ClientConfig>,

@@ -9,12 +9,13 @@ use std::time::Duration;
 use rustls::ClientConfig;
 use tbi_proto::consultation::{ApiRequest, ApiResponse};
 
+use crate::fetch_error::FetchError;
 use crate::http;
 use crate::runtime::Runtime;
 
 /// The future a [`ConsultationApi`] returns: the response, or why there was none (never
 /// the token).
-pub type ApiFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, String>> + Send>>;
+pub type ApiFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, FetchError>> + Send>>;
 
 /// Performs the watcher's consultation fetch: a `GET` with `Authorization: Bearer …`,
 /// answered with the status and body (a non-200 status is an answer, not an error).
@@ -36,7 +37,7 @@ where
 }
 
 /// The consultation API over HTTP(S), with the given TLS configuration; bodies are capped
-/// at [`http::MAX_BODY`]; redirects are not followed.
+/// at [`MAX_HTTP_BODY`](crate::MAX_HTTP_BODY); redirects are not followed.
 pub struct HttpConsultationApi<R> {
     tls: Arc<ClientConfig>,
     timeout: Duration,

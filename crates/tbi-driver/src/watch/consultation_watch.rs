@@ -225,7 +225,9 @@ impl<R: Runtime> ConsultationWatch<R> {
                 match output {
                     WatchOutput::Fetch(request) => {
                         let id = request.id;
-                        let answer = api.get(&request).map(move |a| (id, a)).boxed();
+                        let answer = api.get(&request);
+                        let answer = answer.map(move |a| (id, a.map_err(|e| e.report())));
+                        let answer = answer.boxed();
                         fetches.push(bounded::<R, _>(answer, fetch_limit));
                     }
                     WatchOutput::Subscribe { params, channel } => {
@@ -236,7 +238,9 @@ impl<R: Runtime> ConsultationWatch<R> {
                     }
                     WatchOutput::RefreshToken(id) => match &provider {
                         Some(provider) => {
-                            let answer = provider.token().map(move |t| (id, t)).boxed();
+                            let answer = provider.token();
+                            let answer = answer.map(move |t| (id, t.map_err(|e| e.report())));
+                            let answer = answer.boxed();
                             refreshes.push(bounded::<R, _>(answer, fetch_limit));
                         }
                         None => watcher.handle_token(

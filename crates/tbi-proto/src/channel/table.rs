@@ -31,6 +31,7 @@ pub enum SubscriptionStatus {
 
 /// A read-only view of one channel, from [`Connection::channels`](crate::Connection::channels).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChannelInfo {
     /// The channel.
     pub name: ChannelName,

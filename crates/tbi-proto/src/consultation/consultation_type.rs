@@ -10,6 +10,7 @@ type Extra = serde_json::Map<String, serde_json::Value>;
 /// A consultation as `GET /v1/consultations/{id}?expand=…` returns it. Every field is
 /// optional, as in the SDKs' `ConsultationType`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Consultation {
     /// Consultation id.
     #[serde(

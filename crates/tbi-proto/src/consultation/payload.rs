@@ -81,7 +81,8 @@ impl CallStatus {
 fn parse<'a, T: Deserialize<'a>>(event: &str, data: &'a str) -> Result<T, PayloadError> {
     serde_json::from_str(data).map_err(|e| PayloadError {
         event: event.to_owned(),
-        reason: e.to_string(),
+        // The payload may carry tokens (a chat user's), which serde would quote.
+        reason: tbi_common::parse_error(&e.to_string()),
     })
 }
 
@@ -159,5 +160,9 @@ mod tests {
         );
         let err = ConsultationEvent::parse("voip-conference-ready", "[1]").unwrap_err();
         assert!(err.to_string().contains("voip-conference-ready"), "{err}");
+        // A payload of the wrong shape is not quoted back: it may carry a chat token.
+        let err = ConsultationEvent::parse("chat-conference-ready", r#""chat-token-S3CR3T""#)
+            .unwrap_err();
+        assert!(!err.to_string().contains("S3CR3T"), "{err}");
     }
 }

@@ -18,6 +18,7 @@ pub const EXPAND: &str = "pusherAppKey,parentConsultation,consultations,user,med
 
 /// The watcher's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WatchConfig {
     /// The API base URL, such as `https://api.example.com` (requests go to
     /// `{api_base}/v1/consultations/{id}`).
@@ -269,7 +270,10 @@ impl Watcher {
                     Err(e) => self.fetch_failed(
                         now,
                         Some(200),
-                        format!("the consultation is not valid JSON: {e}"),
+                        format!(
+                            "the consultation is not valid JSON: {}",
+                            tbi_common::parse_error(&e.to_string())
+                        ),
                     ),
                 },
                 401 => {

@@ -7,6 +7,10 @@ use serde_json::{Map, Value};
 
 use crate::config::{Config, ConfigError, ReconnectPolicy};
 
+/// The longest a fixture may last: a recorded session spans minutes, and replaying one
+/// that claims centuries would fire every timer of the core on the way.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A recorded session, parsed from JSON lines. See the [module docs](super) for the format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fixture {
@@ -420,6 +424,12 @@ impl Fixture {
                 .and_then(|v| v.as_u64())
                 .map(Duration::from_millis)
                 .ok_or_else(|| err(line, "every step needs \"at\": milliseconds"))?;
+            if at > MAX_DURATION {
+                return Err(err(
+                    line,
+                    "a fixture lasts at most a day (\"at\" up to 86400000 ms)",
+                ));
+            }
             if at < last {
                 return Err(err(line, "steps must be in time order"));
             }

@@ -34,5 +34,5 @@
 mod fixture;
 mod player;
 
-pub use fixture::{Action, AuthSubject, Fixture, FixtureConfig, FixtureError, Step};
+pub use fixture::{Action, AuthSubject, Fixture, FixtureConfig, FixtureError, MAX_DURATION, Step};
 pub use player::{ReplayError, ReplayReport, TimedEvent, event_matches, frames_match, urls_match};

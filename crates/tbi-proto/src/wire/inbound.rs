@@ -50,17 +50,22 @@ struct Unescaped<'a>(#[serde(borrow)] Cow<'a, str>);
 #[derive(Debug)]
 pub(crate) struct DecodeError(pub(crate) String);
 
+/// A parse error without what it quotes of the frame: event data may carry tokens.
+fn scrub(error: &serde_json::Error) -> String {
+    tbi_common::parse_error(&error.to_string())
+}
+
 /// Decodes one text frame.
 pub(crate) fn decode(text: &str) -> Result<Frame<'_>, DecodeError> {
-    let envelope: Envelope<'_> =
-        serde_json::from_str(text).map_err(|e| DecodeError(format!("not a Pusher frame: {e}")))?;
+    let envelope: Envelope<'_> = serde_json::from_str(text)
+        .map_err(|e| DecodeError(format!("not a Pusher frame: {}", scrub(&e))))?;
     let data = match envelope.data {
         None => Data::Absent,
         Some(raw) => {
             let json = raw.get();
             if json.starts_with('"') {
                 let Unescaped(text) = serde_json::from_str(json)
-                    .map_err(|e| DecodeError(format!("bad data string: {e}")))?;
+                    .map_err(|e| DecodeError(format!("bad data string: {}", scrub(&e))))?;
                 Data::Text(text)
             } else if json == "null" {
                 Data::Absent
@@ -119,7 +124,7 @@ impl Data<'_> {
             Data::Absent => "{}",
             other => other.as_str(),
         };
-        serde_json::from_str(json).map_err(|e| DecodeError(e.to_string()))
+        serde_json::from_str(json).map_err(|e| DecodeError(scrub(&e)))
     }
 }
 

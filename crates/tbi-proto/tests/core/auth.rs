@@ -92,10 +92,7 @@ fn answers_missing_what_the_channel_needs_are_errors_naming_it() {
         ("presence-b", AuthResponse::new("k:s"), "no channel_data"),
         (
             "presence-b",
-            AuthResponse {
-                channel_data: Some(r#"{"user_info":{}}"#.into()),
-                ..AuthResponse::new("k:s")
-            },
+            AuthResponse::new("k:s").with_channel_data(r#"{"user_info":{}}"#),
             "user_id",
         ),
         (
@@ -105,10 +102,7 @@ fn answers_missing_what_the_channel_needs_are_errors_naming_it() {
         ),
         (
             "private-encrypted-c",
-            AuthResponse {
-                shared_secret: Some("c2hvcnQ=".into()),
-                ..AuthResponse::new("k:s")
-            },
+            AuthResponse::new("k:s").with_shared_secret("c2hvcnQ="),
             "32",
         ),
     ];

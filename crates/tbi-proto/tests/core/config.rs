@@ -70,13 +70,7 @@ fn delays(policy: ReconnectPolicy, failures: usize) -> Vec<Duration> {
 
 #[test]
 fn backoff_doubles_with_jitter_up_to_the_cap() {
-    let waited = delays(
-        ReconnectPolicy {
-            jitter_seed: 3,
-            ..ReconnectPolicy::default()
-        },
-        9,
-    );
+    let waited = delays(ReconnectPolicy::default().with_jitter_seed(3), 9);
     let bases = [1, 2, 4, 8, 16, 30, 30, 30, 30];
     for (delay, base) in waited.iter().zip(bases) {
         let base = secs(base);
@@ -91,24 +85,13 @@ fn backoff_doubles_with_jitter_up_to_the_cap() {
 
 #[test]
 fn backoff_cap_is_configurable() {
-    let policy = ReconnectPolicy {
-        max_delay: secs(5),
-        ..ReconnectPolicy::default()
-    };
+    let policy = ReconnectPolicy::default().with_max_delay(secs(5));
     assert!(delays(policy, 12).iter().all(|d| *d < secs(5)));
 }
 
 #[test]
 fn jitter_is_reproducible_from_the_seed() {
-    let seeded = |seed| {
-        delays(
-            ReconnectPolicy {
-                jitter_seed: seed,
-                ..ReconnectPolicy::default()
-            },
-            6,
-        )
-    };
+    let seeded = |seed| delays(ReconnectPolicy::default().with_jitter_seed(seed), 6);
     assert_eq!(seeded(9), seeded(9));
     assert_ne!(seeded(9), seeded(10));
 }

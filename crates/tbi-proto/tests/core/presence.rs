@@ -8,10 +8,7 @@ use crate::support::*;
 const ME: &str = r#"{"user_id":"patient-1","user_info":{"name":"P"}}"#;
 
 fn member(id: &str, info: Option<&str>) -> Member {
-    Member {
-        user_id: id.into(),
-        user_info: info.map(str::to_owned),
-    }
+    Member::new(id, info.map(str::to_owned))
 }
 
 fn joined() -> Harness {

@@ -13,15 +13,13 @@ use crate::watch::EventWatch;
 /// 200 ms, two misses plus 200 ms drop the socket, retries every 200 ms for 5 s, 2 s per
 /// attempt.
 pub fn fast_config() -> Config {
-    Config {
-        ping_interval: Duration::from_millis(200),
-        ping_misses: 2,
-        pong_grace: Duration::from_millis(200),
-        reconnect_interval: Duration::from_millis(200),
-        reconnect_deadline: Duration::from_secs(5),
-        connect_timeout: Duration::from_secs(2),
-        ..Config::default()
-    }
+    Config::default()
+        .with_ping_interval(Duration::from_millis(200))
+        .with_ping_misses(2)
+        .with_pong_grace(Duration::from_millis(200))
+        .with_reconnect_interval(Duration::from_millis(200))
+        .with_reconnect_deadline(Duration::from_secs(5))
+        .with_connect_timeout(Duration::from_secs(2))
 }
 
 /// A connection and every event it produced.

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use iris_proto::{
-    Config, ConnectionState, DisconnectReason, ErrorCode, Event, NotificationType, ParameterError,
+    ConnectionState, DisconnectReason, ErrorCode, Event, NotificationType, ParameterError,
     RejectError, SdkState,
 };
 use tbi_driver::{IrisConfig, IrisError, Runtime};
@@ -320,10 +320,8 @@ pub async fn unauthorized_during_reconnect<R: Runtime>() {
 /// The reconnect loop gives up at its deadline with -106.
 pub async fn reconnect_deadline<R: Runtime>() {
     let server = IrisServer::start().expect("the Iris server starts");
-    let mut client = IrisClient::<R>::new(Config {
-        reconnect_deadline: Duration::from_millis(1500),
-        ..fast_config()
-    });
+    let mut client =
+        IrisClient::<R>::new(fast_config().with_reconnect_deadline(Duration::from_millis(1500)));
     client.connect(&server, TOKEN).await;
     server.set_evm(EvmMode::NotFound);
     server.drop_socket().expect("a live socket");
@@ -445,10 +443,8 @@ pub async fn first_connect_failures<R: Runtime>() {
             "no answer",
         ),
     ];
-    let mut client = IrisClient::<R>::new(Config {
-        connect_timeout: Duration::from_millis(800),
-        ..fast_config()
-    });
+    let mut client =
+        IrisClient::<R>::new(fast_config().with_connect_timeout(Duration::from_millis(800)));
     for (mode, code, words) in cases {
         server.set_evm(mode.clone());
         let before = server.recorded().evm_calls.len();
@@ -540,10 +536,8 @@ fn jwt(expires_in: Duration) -> String {
 /// `on_token_about_to_expire` ahead of the JWT's `exp`.
 pub async fn handlers<R: Runtime>() {
     let server = IrisServer::start().expect("the Iris server starts");
-    let mut client = IrisClient::<R>::new(Config {
-        token_warning: Duration::from_secs(3600),
-        ..fast_config()
-    });
+    let mut client =
+        IrisClient::<R>::new(fast_config().with_token_warning(Duration::from_secs(3600)));
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
     let note = |log: &Arc<Mutex<Vec<String>>>, line: String| {
         log.lock().expect("log").push(line);
@@ -801,4 +795,40 @@ pub async fn an_unread_stream_lags_and_the_handler_gets_everything<R: Runtime>()
     };
     assert!(*missed as usize >= CALLS, "missed {missed}");
     assert_eq!(events.len(), 65);
+}
+
+/// Iris through the fault proxy: stanzas trickled one byte at a time (a notification,
+/// the pongs) arrive whole; a stall is found by the keep-alive (ping timeout) and the
+/// connection comes back once the network does. (The WebSocket upgrade itself is not
+/// trickled: tungstenite refuses an HTTP response in hundreds of tiny packets as a
+/// slowloris attack, and the attempt fails like any other.)
+pub async fn through_a_trickling_then_stalled_network<R: Runtime>() {
+    use crate::fault_proxy::{Fault, FaultProxy};
+    let server = IrisServer::start().expect("the Iris server starts");
+    let proxy = FaultProxy::start(server.ws_port());
+    server.set_websocket_server(&proxy.ws_url());
+    let mut client = IrisClient::<R>::new(fast_config());
+    client.connect(&server, TOKEN).await;
+    proxy.set(Fault::Trickle(Duration::from_micros(300)));
+    server
+        .push(&stanzas::notification("notify", "ROOM-T", JID))
+        .expect("a live socket");
+    let call = client.notification(NotificationType::Notify).await;
+    assert_eq!(call.room_id.as_deref(), Some("ROOM-T"));
+    // A second of trickled pongs: the keep-alive is satisfied.
+    client
+        .watch
+        .expect_none("a lost connection", Duration::from_secs(1), is_disconnected)
+        .await;
+    proxy.set(Fault::Stall);
+    match client.watch.expect("a ping timeout", is_disconnected).await {
+        Event::Disconnected {
+            reason: DisconnectReason::Lost { reason, .. },
+        } => assert!(reason.contains("keep-alive"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    proxy.set(Fault::None);
+    client.connected().await;
+    assert!(proxy.connections() >= 2);
+    client.iris.shutdown().await;
 }

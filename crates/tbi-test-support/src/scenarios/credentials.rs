@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tbi_driver::{Runtime, TokenFuture};
+use tbi_driver::{FetchError, Runtime, TokenFuture};
 use tbi_proto::{Event, SubscriptionErrorKind, SubscriptionStatus};
 
 use super::{publish_on, wait_for_log};
@@ -183,7 +183,7 @@ pub async fn token_provider_refreshes_once<R: Runtime>(server: &Server) {
             let call = calls.fetch_add(1, Ordering::SeqCst);
             Box::pin(async move {
                 if call == 0 {
-                    Err("the login service is down".to_owned())
+                    Err(FetchError::new("the login service is down"))
                 } else {
                     Ok("fresh".to_owned())
                 }

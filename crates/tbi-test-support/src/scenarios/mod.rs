@@ -13,12 +13,19 @@ use crate::publish::{publish, publish_encrypted};
 use crate::servers::{Server, ServerKind};
 
 mod credentials;
+mod faults;
 mod hostile;
 mod watch;
 
 pub use credentials::{
     encrypted_key_refresh_waits_for_a_new_token, token_expires_while_waiting,
     token_provider_refreshes_once,
+};
+pub use faults::{
+    a_blackhole_times_out_and_retries, a_reset_mid_frame_reconnects,
+    a_stalled_network_is_detected_and_recovered, auth_endpoint_faults_are_typed_and_retried,
+    close_codes_from_a_scripted_server, half_open_server_is_detected_and_recovered,
+    latency_and_trickle_break_nothing, server_killed_mid_stream_resubscribes_every_channel,
 };
 pub use hostile::{
     a_flood_does_not_starve_auth_answers_or_timers, a_server_that_stops_reading_is_dropped,
