@@ -25,7 +25,10 @@ pub type AuthFuture = Pin<Box<dyn Future<Output = Result<AuthResponse, AuthFailu
 /// concurrently; a slow one never blocks other channels, and the core gives up on any
 /// request after the auth timeout.
 ///
-/// ```
+/// The example signs with the backend helpers (the `backend` feature):
+///
+#[cfg_attr(feature = "backend", doc = "```")]
+#[cfg_attr(not(feature = "backend"), doc = "```ignore")]
 /// use tbi_driver::{AuthFuture, SocketConfig};
 /// use tbi_proto::{AuthRequest, AuthResponse, backend::AuthSigner};
 ///

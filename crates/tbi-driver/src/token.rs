@@ -51,11 +51,10 @@ impl AuthSettings {
     /// ```
     /// use tbi_driver::{AuthSettings, TokenPlacement};
     ///
-    /// let mut auth = AuthSettings {
-    ///     channel_endpoint: Some("https://api.example.com/v1/auth/pusher?access-token=old".parse()?),
-    ///     token: Some(TokenPlacement::Query("access-token".into())),
-    ///     ..AuthSettings::default()
-    /// };
+    /// let mut auth = AuthSettings::default();
+    /// auth.channel_endpoint =
+    ///     Some("https://api.example.com/v1/auth/pusher?access-token=old".parse()?);
+    /// auth.token = Some(TokenPlacement::Query("access-token".into()));
     /// auth.set_token("fresh")?;
     /// assert_eq!(
     ///     auth.channel_endpoint.as_ref().map(|u| u.as_str()),
