@@ -48,6 +48,18 @@ impl KeepAlive {
         }
     }
 
+    /// Checks the socket now (the network changed): true when a ping is to be sent, whose
+    /// answer must come within the grace, as for the last allowed miss. With the last
+    /// ping already unanswered, its deadline stands.
+    pub(crate) fn probe(&mut self, now: Instant) -> bool {
+        if self.dead_at.is_some() {
+            return false;
+        }
+        self.misses = self.max_misses;
+        self.dead_at = Some(deadline(now, self.grace));
+        true
+    }
+
     pub(crate) fn poll(&mut self, now: Instant) -> Option<Action> {
         if let Some(dead_at) = self.dead_at {
             return (now >= dead_at).then_some(Action::Dead);
@@ -105,6 +117,29 @@ mod tests {
         );
         assert_eq!(ka.poll(t0 + s(15)), None, "not dead");
         assert_eq!(ka.poll(t0 + s(17)), Some(Action::Ping));
+    }
+
+    #[test]
+    fn a_probe_pings_at_once_and_waits_the_grace() {
+        let t0 = Instant::now();
+        let mut ka = KeepAlive::new(s(30), 4, s(3), t0);
+        assert!(ka.probe(t0 + s(10)));
+        assert_eq!(ka.deadline(), t0 + s(13));
+        assert!(!ka.probe(t0 + s(11)), "one ping at a time");
+        assert_eq!(ka.deadline(), t0 + s(13));
+        assert_eq!(ka.poll(t0 + s(12)), None);
+        assert_eq!(ka.poll(t0 + s(13)), Some(Action::Dead));
+    }
+
+    #[test]
+    fn an_answered_probe_resumes_the_interval() {
+        let t0 = Instant::now();
+        let mut ka = KeepAlive::new(s(30), 4, s(3), t0);
+        assert!(ka.probe(t0 + s(10)));
+        ka.on_pong(t0 + s(11));
+        assert_eq!(ka.deadline(), t0 + s(41));
+        assert_eq!(ka.poll(t0 + s(41)), Some(Action::Ping));
+        assert_eq!(ka.deadline(), t0 + s(71), "misses were reset");
     }
 
     #[test]

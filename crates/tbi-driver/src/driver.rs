@@ -22,6 +22,8 @@ use crate::token::TokenProvider;
 pub(crate) enum Command {
     Connect(Reply<()>),
     Disconnect(Reply<()>),
+    /// The device's network changed: probe the socket, or retry now.
+    NetworkChanged(Reply<()>),
     Subscribe(String, Reply<Result<(), SocketError>>),
     Unsubscribe(String, Reply<Result<(), SocketError>>),
     Trigger {
@@ -222,6 +224,11 @@ impl<R: Runtime> Drive<R> for Driver<R> {
             }
             Command::Disconnect(reply) => {
                 conn.disconnect(now);
+                let _ = reply.send(());
+            }
+            Command::NetworkChanged(reply) => {
+                tracing::info!(state = ?conn.state(), "the network changed: checking the connection");
+                conn.network_changed(now);
                 let _ = reply.send(());
             }
             Command::Subscribe(channel, reply) => {

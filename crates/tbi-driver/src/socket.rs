@@ -109,6 +109,28 @@ impl<R: Runtime> TbiSocket<R> {
         self.call(Command::Disconnect).await
     }
 
+    /// Tells the socket that the device's network changed: the app came back from the
+    /// background, the device moved from Wi-Fi to cellular, or woke from sleep. Call it
+    /// from the platform's reachability or lifecycle notification.
+    ///
+    /// A connected socket is checked at once: a `pusher:ping` goes out, and when nothing
+    /// answers within the pong timeout the socket is dropped and reconnected (every
+    /// channel subscribed again), instead of sitting on a dead connection for the
+    /// activity timeout. A socket waiting to reconnect tries now instead of waiting out
+    /// its backoff. An attempt under way, or a disconnected socket, is left alone. See
+    /// [`Connection::network_changed`](tbi_proto::Connection::network_changed).
+    ///
+    /// ```no_run
+    /// # async fn example(socket: tbi_driver::TbiSocket<impl tbi_driver::Runtime>) -> Result<(), tbi_driver::SocketError> {
+    /// // In the app's "did become active" or network-reachability callback:
+    /// socket.network_changed().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn network_changed(&self) -> Result<(), SocketError> {
+        self.call(Command::NetworkChanged).await
+    }
+
     /// Subscribes to a channel (now, or once connected). Success or failure arrives as
     /// an event; an invalid name is refused here.
     pub async fn subscribe(&self, channel: &str) -> Result<(), SocketError> {

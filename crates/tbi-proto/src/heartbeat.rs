@@ -37,6 +37,17 @@ impl Heartbeat {
         self.ping_sent_at = None;
     }
 
+    /// Checks the connection now instead of at the next silence (the network changed):
+    /// true when a ping is to be sent, which must then be answered (by any frame) within
+    /// the pong timeout. With a ping already unanswered, that ping's deadline stands.
+    pub(crate) fn probe(&mut self, now: Instant) -> bool {
+        if self.ping_sent_at.is_some() {
+            return false;
+        }
+        self.ping_sent_at = Some(now);
+        true
+    }
+
     /// When the heartbeat next needs `poll`.
     pub(crate) fn deadline(&self) -> Instant {
         match self.ping_sent_at {
@@ -78,6 +89,35 @@ mod tests {
             hb.poll(t0 + Duration::from_secs(150)),
             Some(HeartbeatAction::Dead)
         );
+    }
+
+    #[test]
+    fn a_probe_pings_at_once_and_an_unanswered_one_is_dead_after_the_pong_timeout() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(Duration::from_secs(120), Duration::from_secs(30), t0);
+        assert!(hb.probe(t0 + Duration::from_secs(5)));
+        assert_eq!(hb.deadline(), t0 + Duration::from_secs(35));
+        assert!(!hb.probe(t0 + Duration::from_secs(6)), "one ping at a time");
+        assert_eq!(
+            hb.deadline(),
+            t0 + Duration::from_secs(35),
+            "its deadline stands"
+        );
+        assert_eq!(hb.poll(t0 + Duration::from_secs(34)), None);
+        assert_eq!(
+            hb.poll(t0 + Duration::from_secs(35)),
+            Some(HeartbeatAction::Dead)
+        );
+    }
+
+    #[test]
+    fn an_answered_probe_goes_back_to_the_activity_timeout() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(Duration::from_secs(120), Duration::from_secs(30), t0);
+        assert!(hb.probe(t0 + Duration::from_secs(5)));
+        hb.on_activity(t0 + Duration::from_secs(6));
+        assert_eq!(hb.deadline(), t0 + Duration::from_secs(126));
+        assert_eq!(hb.poll(t0 + Duration::from_secs(35)), None);
     }
 
     #[test]

@@ -54,6 +54,9 @@ macro_rules! real_server_tests {
                 a_reset_mid_frame_reconnects,
                 a_blackhole_times_out_and_retries,
                 auth_endpoint_faults_are_typed_and_retried,
+                network_changed_finds_a_zombie_socket_at_once,
+                network_changed_keeps_a_live_socket,
+                network_changed_cuts_the_backoff_short,
             );
 
             #[$test]
@@ -171,6 +174,7 @@ macro_rules! iris_tests {
             hostile_stanzas_fail_the_stream_and_reconnect,
             an_unread_stream_lags_and_the_handler_gets_everything,
             through_a_trickling_then_stalled_network,
+            network_changed_probes_and_retries_now,
         );
     };
     (@each #[$test:meta] $runtime:ty; $($scenario:ident,)*) => {

@@ -14,6 +14,7 @@ use crate::negotiation::Negotiation;
 use crate::output::{HttpRequest, HttpRequestId, Output};
 use crate::token::jwt_expiry;
 use crate::xml::reader::StanzaReader;
+use crate::xml::writer;
 use tbi_common::{deadline, human};
 
 /// What `connect` takes. `Debug` hides the token.
@@ -176,6 +177,47 @@ impl Connection {
             self.arm_token_watch(now, unix_now);
         }
         Ok(())
+    }
+
+    /// The device's network changed: back from the background, Wi-Fi to cellular, awake
+    /// from sleep. A socket that looked alive may be dead without a close, and the next
+    /// reconnect attempt may be seconds away.
+    ///
+    /// - Connected: a keep-alive ping goes out now (unless the last allowed one is
+    ///   already unanswered), and the socket is declared dead, and reconnected, when its
+    ///   answer does not come within [`pong_grace`](crate::Config::pong_grace).
+    /// - Reconnecting, between attempts: the next attempt starts now instead of at the
+    ///   next [`reconnect_interval`](crate::Config::reconnect_interval); the reconnect
+    ///   deadline is unchanged.
+    /// - An attempt under way (an event-manager request or a socket not yet online) keeps
+    ///   its connect timeout: an operating system often reports several changes in a
+    ///   row, and each must not restart it.
+    /// - Disconnected: nothing.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use iris_proto::{Config, ConnectParams, Connection};
+    /// let now = Instant::now();
+    /// let mut iris = Connection::new(Config::default());
+    /// iris.network_changed(now); // disconnected: nothing to do
+    /// assert!(iris.poll_output().is_none());
+    /// ```
+    pub fn network_changed(&mut self, now: Instant) {
+        match &mut self.attempt {
+            Attempt::Socket(socket) => {
+                let probe = socket.keepalive.as_mut().is_some_and(|k| k.probe(now));
+                if probe {
+                    self.send(writer::ping().to_owned());
+                }
+            }
+            Attempt::Idle => {
+                if let Some(outage) = &mut self.outage {
+                    outage.next_attempt = deadline(now, self.config.reconnect_interval);
+                    self.start_attempt(now);
+                }
+            }
+            Attempt::Fetching(_) => {}
+        }
     }
 
     /// Forgets everything a `connect` started: the attempt, the reconnect loop, the token

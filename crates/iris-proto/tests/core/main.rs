@@ -7,6 +7,7 @@ mod support;
 mod connect;
 mod hostile;
 mod keepalive;
+mod network;
 mod notifications;
 mod reconnect;
 mod reject;

@@ -148,6 +148,23 @@ impl<R: Runtime> IrisConnection<R> {
         self.call(IrisCommand::Close).await
     }
 
+    /// Tells the connection that the device's network changed (back from the background,
+    /// Wi-Fi to cellular, awake from sleep). Online, a keep-alive ping goes out at once and
+    /// the socket is reconnected when its answer does not come within the pong grace;
+    /// reconnecting between attempts, the next attempt starts now. An attempt under way,
+    /// or a closed connection, is left alone. See
+    /// [`Connection::network_changed`](iris_proto::Connection::network_changed).
+    ///
+    /// ```no_run
+    /// # async fn example(iris: tbi_driver::IrisConnection<impl tbi_driver::Runtime>) -> Result<(), tbi_driver::IrisError> {
+    /// iris.network_changed().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn network_changed(&self) -> Result<(), IrisError> {
+        self.call(IrisCommand::NetworkChanged).await
+    }
+
     /// Replaces the Iris token (`updateToken`) for every later event-manager request,
     /// including the attempts of a reconnect already under way, and restarts the token
     /// watch.

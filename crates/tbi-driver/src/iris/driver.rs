@@ -20,6 +20,8 @@ use crate::runtime::Runtime;
 pub(crate) enum IrisCommand {
     Connect(Box<ConnectParams>, Reply<Result<(), ParameterError>>),
     Close(Reply<()>),
+    /// The device's network changed: probe the socket, or retry now.
+    NetworkChanged(Reply<()>),
     UpdateToken(String, Reply<Result<(), ParameterError>>),
     Reject(Box<Notification>, Reply<Result<(), RejectError>>),
     /// Runs against the core and sends its own answer.
@@ -147,6 +149,11 @@ impl<R: Runtime> Drive<R> for IrisDriver<R> {
             }
             IrisCommand::Close(reply) => {
                 conn.close(now);
+                let _ = reply.send(());
+            }
+            IrisCommand::NetworkChanged(reply) => {
+                tracing::info!(state = ?conn.state(), "the network changed: checking the connection");
+                conn.network_changed(now);
                 let _ = reply.send(());
             }
             IrisCommand::UpdateToken(token, reply) => {

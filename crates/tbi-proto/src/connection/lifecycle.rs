@@ -49,6 +49,54 @@ impl Connection {
         }
     }
 
+    /// The device's network changed: it came back from the background, moved from Wi-Fi
+    /// to cellular, or woke from sleep. A socket that looked alive may be dead without a
+    /// close (the "zombie socket" of the mobile SDKs), and a wait for the next reconnect
+    /// attempt may be much longer than needed.
+    ///
+    /// - Connected: checks at once. A `pusher:ping` goes out now (unless one is already
+    ///   unanswered) and the connection is declared dead, and reconnected, when no frame
+    ///   arrives within the pong timeout, instead of after the activity timeout.
+    /// - Waiting to reconnect: tries now instead of waiting out the backoff. The attempt
+    ///   counts as one of the policy's attempts, and the backoff is not reset: a network
+    ///   that is still down is not hammered.
+    /// - Connecting: the attempt under way keeps its handshake timeout (an operating
+    ///   system often reports several changes in a row; each must not restart it).
+    /// - Disconnected: nothing (the application disconnected, or the client gave up:
+    ///   [`connect`](Self::connect) starts again).
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use tbi_proto::{Config, Connection, Output};
+    /// let now = Instant::now();
+    /// let mut conn = Connection::new(Config::builder("key").cluster("eu").build()?);
+    /// conn.connect(now);
+    /// # while conn.poll_output().is_some() {}
+    /// conn.handle_ws_open(now);
+    /// conn.handle_ws_text(now, r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.2\",\"activity_timeout\":120}"}"#);
+    /// # while conn.poll_output().is_some() {}
+    /// conn.network_changed(now);
+    /// assert!(matches!(conn.poll_output(), Some(Output::SendText(ping)) if ping.as_str().contains("pusher:ping")));
+    /// assert_eq!(conn.poll_timeout(), Some(now + conn.config().pong_timeout()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn network_changed(&mut self, now: Instant) {
+        match &mut self.socket {
+            Socket::Live(live) => {
+                if live.heartbeat.probe(now) {
+                    self.send(crate::wire::outbound::ping());
+                }
+            }
+            Socket::None => {
+                if self.state == ConnectionState::Reconnecting && self.retry_at.is_some() {
+                    self.retry_at = None;
+                    self.start_attempt(now);
+                }
+            }
+            Socket::Opening { .. } | Socket::Handshaking { .. } => {}
+        }
+    }
+
     /// Closes the connection and stays disconnected. Subscriptions stay in the table and are
     /// made again on the next [`connect`](Self::connect) (with a
     /// [`Resubscribed`](crate::Event::Resubscribed) signal each). Does nothing when already

@@ -14,6 +14,7 @@ mod events;
 mod frames;
 mod heartbeat;
 mod limits;
+mod network;
 mod presence;
 mod resubscribed;
 mod signin;

@@ -2,6 +2,7 @@
 //! on what it recorded, a client under test, and the scenarios every adapter runs.
 
 pub mod client;
+mod network_changed;
 pub mod scenarios;
 mod wait;
 

@@ -17,6 +17,8 @@ use crate::iris::stanzas::{self, ROUTING_ID, RTC_SERVER};
 use crate::iris::{EvmMode, IrisServer, ServerWait};
 use crate::watch::pause;
 
+pub use crate::iris::network_changed::network_changed_probes_and_retries_now;
+
 const TOKEN: &str = "iris-token-1";
 const JID: &str = "a1b2c3@example.com/res1";
 
