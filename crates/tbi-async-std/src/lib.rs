@@ -142,6 +142,10 @@ impl tbi_driver::Runtime for AsyncStd {
 /// A TBISocket on async-std. See [`tbi_driver::TbiSocket`] for every method.
 pub type TbiSocket = tbi_driver::TbiSocket<AsyncStd>;
 
+/// A channel of a [`TbiSocket`], from `subscribe`: bind handlers, stream its events, wait
+/// for the subscription.
+pub type Channel = tbi_driver::Channel<AsyncStd>;
+
 /// The default HTTP authorizer on async-std.
 pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<AsyncStd>;
 

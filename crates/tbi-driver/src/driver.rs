@@ -10,9 +10,11 @@ use tbi_proto::{
 };
 
 use crate::authorizer::{Authorizer, HttpAuthorizer};
+use crate::bindings::Bindings;
 use crate::config::{AuthSettings, SocketConfig};
 use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
 use crate::error::SocketError;
+use crate::ready::{ReadyError, Waiters};
 use crate::runtime::Runtime;
 use crate::shared_auth::SharedAuth;
 use crate::socket::Shared;
@@ -42,6 +44,10 @@ pub(crate) enum Command {
     SetAuthorizer(Option<Arc<dyn Authorizer>>, Reply<()>),
     /// Runs against the core and sends its own answer.
     Query(Box<dyn FnOnce(&Connection) + Send>),
+    /// Answers once connected, or with why it will not be.
+    WhenConnected(Reply<Result<(), ReadyError>>),
+    /// Answers once the channel is subscribed, or with why it will not be.
+    WhenSubscribed(String, Reply<Result<(), ReadyError>>),
     Shutdown(Reply<()>),
 }
 
@@ -70,16 +76,32 @@ impl Core for Connection {
                     url: url.into(),
                     subprotocol: None,
                 },
-                Output::SendText(text) => Work::Send(text.into_string()),
+                Output::SendText(text) => {
+                    // Frames with a signature print redacted.
+                    tracing::trace!(frame = ?text, "sending");
+                    Work::Send(text.into_string())
+                }
                 Output::Close { code, reason } => Work::Close { code, reason },
                 Output::Authorize(request) => {
+                    match request.channel() {
+                        Some(channel) => tracing::debug!(%channel, "authorizing the subscription"),
+                        None => tracing::debug!("authorizing the user sign-in"),
+                    }
                     Work::Request(Some(request.id), Request::Authorize(request))
                 }
                 Output::CancelAuthorize(id) => Work::Cancel(id),
                 Output::RefreshCredentials(id) => {
+                    tracing::debug!("asking the token provider for new credentials");
                     Work::Request(None, Request::RefreshCredentials(id))
                 }
-                Output::Event(event) => Work::Event(event),
+                Output::Event(event) => {
+                    // Application events are traced as frames when they arrive: the hot
+                    // path does not pay for a second look.
+                    if !matches!(event, Event::Message { .. }) {
+                        crate::trace::pusher_event(&event, self.socket_id());
+                    }
+                    Work::Event(event)
+                }
                 // An output this driver does not know: nothing to perform.
                 _ => continue,
             });
@@ -170,13 +192,15 @@ fn performer<R: Runtime>(config: &SocketConfig, auth: &SharedAuth) -> Performer<
 pub(crate) struct Driver<R: Runtime> {
     engine: Engine<R, Connection>,
     shared: Arc<Shared>,
+    bindings: Arc<Bindings>,
+    waiters: Waiters,
     config: SocketConfig,
     /// The auth settings in use: the configuration's, then whatever replaced them.
     auth: SharedAuth,
 }
 
 impl<R: Runtime> Driver<R> {
-    pub(crate) fn new(config: SocketConfig, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(config: SocketConfig, shared: Arc<Shared>, bindings: Arc<Bindings>) -> Self {
         let auth = SharedAuth::new(config.auth.clone());
         let engine = Engine::new(
             Connection::new(config.core.clone()),
@@ -187,6 +211,8 @@ impl<R: Runtime> Driver<R> {
         Self {
             engine,
             shared,
+            bindings,
+            waiters: Waiters::default(),
             config,
             auth,
         }
@@ -206,8 +232,9 @@ impl<R: Runtime> Drive<R> for Driver<R> {
     }
 
     fn perform(&mut self) {
-        let shared = &self.shared;
-        self.engine.perform(|event| dispatch(shared, event));
+        let (shared, bindings, waiters) = (&self.shared, &self.bindings, &mut self.waiters);
+        self.engine
+            .perform(|event| dispatch(shared, bindings, waiters, event));
     }
 
     fn finish(&mut self) {
@@ -219,6 +246,7 @@ impl<R: Runtime> Drive<R> for Driver<R> {
         let conn = &mut self.engine.core;
         match command {
             Command::Connect(reply) => {
+                self.waiters.on_connect();
                 conn.connect(now);
                 let _ = reply.send(());
             }
@@ -235,7 +263,11 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 let _ = reply.send(conn.subscribe(now, &channel).map_err(SocketError::from));
             }
             Command::Unsubscribe(channel, reply) => {
-                let _ = reply.send(conn.unsubscribe(now, &channel).map_err(SocketError::from));
+                let result = conn.unsubscribe(now, &channel).map_err(SocketError::from);
+                if result.is_ok() {
+                    self.waiters.on_unsubscribe(&channel);
+                }
+                let _ = reply.send(result);
             }
             Command::Trigger {
                 channel,
@@ -279,6 +311,10 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 let _ = reply.send(());
             }
             Command::Query(query) => query(conn),
+            Command::WhenConnected(reply) => self.waiters.when_connected(conn, reply),
+            Command::WhenSubscribed(channel, reply) => {
+                self.waiters.when_subscribed(conn, channel, reply);
+            }
             Command::Shutdown(reply) => {
                 conn.disconnect(now);
                 return Some(reply);
@@ -288,10 +324,16 @@ impl<R: Runtime> Drive<R> for Driver<R> {
     }
 }
 
-fn dispatch(shared: &Shared, event: Event) {
+fn dispatch(shared: &Shared, bindings: &Bindings, waiters: &mut Waiters, event: Event) {
+    let message = matches!(event, Event::Message { .. });
     if let Event::ConnectionStateChanged { current, .. } = &event {
         shared.set_state(*current);
     }
     shared.handlers().dispatch(&event);
+    bindings.dispatch(&event);
     shared.publish(&event);
+    // Last: when `connected()` or `subscribed()` returns, the handlers have run.
+    if !message {
+        waiters.on_event(&event);
+    }
 }

@@ -466,7 +466,10 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                 self.core.handle_closed(now, 1006, &reason);
             }
             Io::Frame(Some(Ok(message))) => match message {
-                Message::Text(text) => self.core.handle_text(now, text.as_str()),
+                Message::Text(text) => {
+                    crate::trace::received(text.as_str());
+                    self.core.handle_text(now, text.as_str());
+                }
                 Message::Binary(data) => self.core.handle_binary(now, &data),
                 Message::Close(frame) => {
                     let (code, reason) = match &frame {
@@ -474,6 +477,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                         // 1005: closed without a status code.
                         None => (1005, String::new()),
                     };
+                    tracing::debug!(code, %reason, "closed by the server");
                     self.socket = Socket::None;
                     self.core.handle_closed(now, code, &reason);
                 }
@@ -482,6 +486,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                 Message::Frame(_) => {}
             },
             Io::Frame(Some(Err(error))) => {
+                tracing::debug!(%error, "the socket failed");
                 self.socket = Socket::None;
                 self.core.handle_closed(now, 1006, &error.to_string());
             }

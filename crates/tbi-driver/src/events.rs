@@ -123,9 +123,18 @@ impl<E: Lagging> Stream for EventStream<E> {
     }
 }
 
+/// Which events a stream takes; `None`: every one.
+pub(crate) type Filter<E> = Option<Box<dyn Fn(&E) -> bool + Send + Sync>>;
+
+/// A live stream's queue, and which events it takes.
+struct Entry<E> {
+    queue: Weak<Mutex<Queue<E>>>,
+    filter: Filter<E>,
+}
+
 /// The queues of every live stream.
 pub(crate) struct Subscribers<E> {
-    queues: Mutex<Vec<Weak<Mutex<Queue<E>>>>>,
+    queues: Mutex<Vec<Entry<E>>>,
 }
 
 impl<E> Default for Subscribers<E> {
@@ -139,6 +148,12 @@ impl<E> Default for Subscribers<E> {
 impl<E: Clone> Subscribers<E> {
     /// A new stream holding at most `capacity` events (at least one).
     pub(crate) fn subscribe(&self, capacity: usize) -> EventStream<E> {
+        self.subscribe_filtered(capacity, None)
+    }
+
+    /// A new stream of the events `filter` takes, holding at most `capacity` of them: the
+    /// others neither fill it nor count as missed.
+    pub(crate) fn subscribe_filtered(&self, capacity: usize, filter: Filter<E>) -> EventStream<E> {
         let capacity = capacity.max(1);
         let queue = Arc::new(Mutex::new(Queue {
             events: VecDeque::new(),
@@ -147,7 +162,10 @@ impl<E: Clone> Subscribers<E> {
             waker: None,
             ended: false,
         }));
-        lock(&self.queues).push(Arc::downgrade(&queue));
+        lock(&self.queues).push(Entry {
+            queue: Arc::downgrade(&queue),
+            filter,
+        });
         EventStream { queue }
     }
 
@@ -155,10 +173,13 @@ impl<E: Clone> Subscribers<E> {
     /// streams that were dropped.
     pub(crate) fn publish(&self, event: &E) {
         let mut queues = lock(&self.queues);
-        queues.retain(|queue| {
-            let Some(queue) = queue.upgrade() else {
+        queues.retain(|entry| {
+            let Some(queue) = entry.queue.upgrade() else {
                 return false;
             };
+            if entry.filter.as_ref().is_some_and(|takes| !takes(event)) {
+                return true;
+            }
             let waker = {
                 let mut queue = lock(&queue);
                 if queue.events.len() >= queue.capacity {
@@ -177,8 +198,8 @@ impl<E: Clone> Subscribers<E> {
 
     /// Ends every stream once it has handed out what it holds.
     pub(crate) fn close(&self) {
-        for queue in lock(&self.queues).drain(..) {
-            if let Some(queue) = queue.upgrade() {
+        for entry in lock(&self.queues).drain(..) {
+            if let Some(queue) = entry.queue.upgrade() {
                 let waker = {
                     let mut queue = lock(&queue);
                     queue.ended = true;
@@ -238,6 +259,25 @@ mod tests {
         assert_eq!(block_on(stream.next()), Some(Test::N(3)));
         subscribers.publish(&Test::N(4));
         assert_eq!(block_on(stream.next()), Some(Test::N(4)));
+    }
+
+    #[test]
+    fn a_filtered_stream_holds_only_what_it_takes() {
+        let subscribers = Subscribers::default();
+        let even = subscribers.subscribe_filtered(
+            2,
+            Some(Box::new(|e: &Test| matches!(e, Test::N(n) if n % 2 == 0))),
+        );
+        for n in 0..4 {
+            subscribers.publish(&Test::N(n));
+        }
+        subscribers.close();
+        let even: Vec<Test> = block_on(even.collect());
+        assert_eq!(
+            even,
+            [Test::N(0), Test::N(2)],
+            "the odd ones neither fill nor lag it"
+        );
     }
 
     #[test]

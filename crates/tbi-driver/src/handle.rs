@@ -109,6 +109,11 @@ impl<H: Clone, E, S: Copy> Shared<H, E, S> {
     }
 
     /// The capacity of new event streams.
+    pub(crate) fn event_buffer(&self) -> usize {
+        self.event_buffer.load(Ordering::Relaxed)
+    }
+
+    /// Sets the capacity of new event streams.
     pub(crate) fn set_event_buffer(&self, capacity: usize) {
         self.event_buffer.store(capacity, Ordering::Relaxed);
     }
@@ -119,6 +124,15 @@ impl<H, E: Clone, S> Shared<H, E, S> {
     pub(crate) fn events(&self, capacity: Option<usize>) -> EventStream<E> {
         let capacity = capacity.unwrap_or_else(|| self.event_buffer.load(Ordering::Relaxed));
         self.subscribers.subscribe(capacity)
+    }
+
+    /// A new event stream of the events `filter` takes, holding `capacity` of them.
+    pub(crate) fn events_filtered(
+        &self,
+        capacity: usize,
+        filter: crate::events::Filter<E>,
+    ) -> EventStream<E> {
+        self.subscribers.subscribe_filtered(capacity, filter)
     }
 
     /// Gives every event stream the event.

@@ -95,6 +95,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authorizer;
+mod bindings;
+mod channel;
 mod config;
 mod driver;
 mod endpoint;
@@ -107,12 +109,14 @@ mod handlers;
 mod http;
 #[cfg(feature = "iris")]
 mod iris;
+mod ready;
 mod runtime;
 mod shared;
 mod shared_auth;
 mod socket;
 mod tls;
 mod token;
+mod trace;
 mod transport;
 #[cfg(feature = "consultation")]
 mod watch;
@@ -120,6 +124,8 @@ mod websocket;
 mod websocket_limits;
 
 pub use authorizer::{AuthFuture, Authorizer, HttpAuthorizer};
+pub use bindings::Binding;
+pub use channel::Channel;
 pub use config::{AuthSettings, SocketConfig, SocketConfigBuilder, SocketConfigError};
 pub use endpoint::redacted;
 pub use engine::{INPUTS_PER_TURN, MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES, RARE_INPUTS_EVERY};
@@ -137,6 +143,7 @@ pub use iris::{
     error::IrisError,
     event_manager::{EventManager, EventManagerFuture, HttpEventManager},
 };
+pub use ready::ReadyError;
 pub use runtime::Runtime;
 pub use shared::SharedInstance;
 pub use socket::TbiSocket;
@@ -165,10 +172,11 @@ pub mod prelude {
     #[cfg(feature = "consultation")]
     pub use crate::{ApiFuture, ConsultationApi, WatchError, WatchUpdate};
     pub use crate::{
-        AuthFuture, AuthSettings, Authorizer, COMMAND_QUEUE, DEFAULT_EVENT_BUFFER, EventStream,
-        FetchError, HttpError, Lagging, MAX_HTTP_BODY, Runtime, SocketConfig, SocketConfigBuilder,
-        SocketConfigError, SocketError, SubscriptionFailure, TbiSocketEvent, TokenError,
-        TokenFuture, TokenPlacement, TokenProvider, WebSocketLimits, default_tls_config, tbi_proto,
+        AuthFuture, AuthSettings, Authorizer, Binding, COMMAND_QUEUE, DEFAULT_EVENT_BUFFER,
+        EventStream, FetchError, HttpError, Lagging, MAX_HTTP_BODY, ReadyError, Runtime,
+        SocketConfig, SocketConfigBuilder, SocketConfigError, SocketError, SubscriptionFailure,
+        TbiSocketEvent, TokenError, TokenFuture, TokenPlacement, TokenProvider, WebSocketLimits,
+        default_tls_config, tbi_proto,
     };
     #[cfg(feature = "iris")]
     pub use crate::{EventManager, EventManagerFuture, IrisConfig, IrisError, iris_proto};

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use tbi_proto::{ChannelInfo, ChannelName, Connection, ConnectionState, ErrorEvent, Member};
+use tracing::Instrument;
 
 use crate::authorizer::Authorizer;
+use crate::bindings::Bindings;
+use crate::channel::Channel;
 use crate::config::{AuthSettings, SocketConfig};
 use crate::driver::{Command, Driver};
 use crate::engine::drive;
@@ -15,6 +18,7 @@ use crate::error::SocketError;
 use crate::events::EventStream;
 use crate::handle;
 use crate::handlers::{Handlers, SubscriptionFailure, TbiSocketEvent};
+use crate::ready::ReadyError;
 use crate::runtime::Runtime;
 
 /// What the handles and the driver share.
@@ -27,6 +31,12 @@ pub(crate) type Shared = handle::Shared<Handlers, tbi_proto::Event, ConnectionSt
 /// [`tbi_proto::Connection`] over a real WebSocket, asks the authorizer for signatures,
 /// and delivers events two ways: to the handlers set with the `on_*` methods (TBISocket's
 /// callbacks), and to every [`EventStream`] from [`events`](Self::events).
+///
+/// The `on_*` handlers are TBISocket's callbacks, one slot each: setting one again replaces
+/// it (as in TBISocket). For any number of handlers, per channel and per event, use the
+/// [`Channel`] that [`subscribe`](Self::subscribe) gives: [`Channel::bind`],
+/// [`Channel::bind_global`], [`Channel::events`]. To wait for readiness in straight-line
+/// code: [`connected`](Self::connected) and [`Channel::subscribed`].
 ///
 /// Commands are async and return once the core applied them; subscriptions made before
 /// [`connect`](Self::connect) are kept and made as soon as the socket connects, and again
@@ -54,6 +64,7 @@ pub(crate) type Shared = handle::Shared<Handlers, tbi_proto::Event, ConnectionSt
 pub struct TbiSocket<R> {
     commands: handle::Commands<Command>,
     shared: Arc<Shared>,
+    bindings: Arc<Bindings>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -62,6 +73,7 @@ impl<R> Clone for TbiSocket<R> {
         Self {
             commands: self.commands.clone(),
             shared: self.shared.clone(),
+            bindings: self.bindings.clone(),
             runtime: PhantomData,
         }
     }
@@ -82,10 +94,14 @@ impl<R: Runtime> TbiSocket<R> {
     pub fn new(config: SocketConfig) -> Self {
         let (commands, receiver) = handle::commands();
         let shared = Arc::new(Shared::new(config.event_buffer));
-        R::spawn(drive(Driver::<R>::new(config, shared.clone()), receiver));
+        let bindings = Arc::new(Bindings::default());
+        let span = crate::trace::socket_span(config.core.key());
+        let driver = Driver::<R>::new(config, shared.clone(), bindings.clone());
+        R::spawn(drive(driver, receiver).instrument(span));
         Self {
             commands,
             shared,
+            bindings,
             runtime: PhantomData,
         }
     }
@@ -131,19 +147,65 @@ impl<R: Runtime> TbiSocket<R> {
         self.call(Command::NetworkChanged).await
     }
 
-    /// Subscribes to a channel (now, or once connected). Success or failure arrives as
-    /// an event; an invalid name is refused here.
-    pub async fn subscribe(&self, channel: &str) -> Result<(), SocketError> {
-        let channel = channel.to_owned();
-        self.call(|reply| Command::Subscribe(channel, reply))
-            .await?
+    /// Subscribes to a channel (now, or once connected), and gives its [`Channel`]: bind
+    /// handlers to it, stream its events, or wait for the subscription with
+    /// [`Channel::subscribed`]. Success or failure also arrives as an event; an invalid
+    /// name is refused here. Subscribing to a channel already subscribed gives the same
+    /// channel (and tries a failed one again).
+    pub async fn subscribe(&self, channel: &str) -> Result<Channel<R>, SocketError> {
+        let name = channel.to_owned();
+        self.call(|reply| Command::Subscribe(name, reply)).await??;
+        Ok(Channel::new(
+            self.clone(),
+            self.bindings.clone(),
+            channel.to_owned(),
+        ))
     }
 
-    /// Leaves a channel.
-    pub async fn unsubscribe(&self, channel: &str) -> Result<(), SocketError> {
-        let channel = channel.to_owned();
-        self.call(|reply| Command::Unsubscribe(channel, reply))
+    /// The [`Channel`] of a channel subscribed to, if it is.
+    pub async fn channel(&self, name: &str) -> Result<Option<Channel<R>>, SocketError> {
+        Ok(self
+            .channel_info(name)
             .await?
+            .map(|_| Channel::new(self.clone(), self.bindings.clone(), name.to_owned())))
+    }
+
+    /// Leaves a channel; the handlers bound to it with [`Channel::bind`] are removed.
+    pub async fn unsubscribe(&self, channel: &str) -> Result<(), SocketError> {
+        let name = channel.to_owned();
+        self.call(|reply| Command::Unsubscribe(name, reply))
+            .await??;
+        self.bindings.unbind_all(channel);
+        Ok(())
+    }
+
+    /// Waits until the socket is connected: at once when it is, or at the next
+    /// `CONNECTED`. Fails with the reason it cannot happen: the server refused the
+    /// connection ([`ReadyError::Refused`]), the reconnect policy gave up
+    /// ([`ReadyError::GaveUp`]), or the socket is disconnected (not connected yet, or by
+    /// the application: [`ReadyError::Disconnected`]). Call it after
+    /// [`connect`](Self::connect). Lost connections and reconnects in between are waited
+    /// through; put a timeout around it for a bound on the wait.
+    ///
+    /// ```no_run
+    /// # async fn example(socket: tbi_driver::TbiSocket<impl tbi_driver::Runtime>) -> Result<(), Box<dyn std::error::Error>> {
+    /// socket.connect().await?;
+    /// socket.connected().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connected(&self) -> Result<(), ReadyError> {
+        self.call(Command::WhenConnected)
+            .await
+            .unwrap_or(Err(ReadyError::Closed))
+    }
+
+    /// Waits until `channel` is subscribed; see [`Channel::subscribed`].
+    pub(crate) async fn subscribed(&self, channel: &str) -> Result<(), ReadyError> {
+        let channel = channel.to_owned();
+        self.call(|reply| Command::WhenSubscribed(channel, reply))
+            .await
+            .unwrap_or(Err(ReadyError::Closed))
     }
 
     /// Sends a client event (`client-*`) on a subscribed private or presence channel.
@@ -249,7 +311,7 @@ impl<R: Runtime> TbiSocket<R> {
     }
 
     /// One channel's subscription.
-    pub async fn channel(&self, name: &str) -> Result<Option<ChannelInfo>, SocketError> {
+    pub async fn channel_info(&self, name: &str) -> Result<Option<ChannelInfo>, SocketError> {
         let name = name.to_owned();
         self.query(move |c| c.channel(&name)).await
     }
@@ -291,6 +353,20 @@ impl<R> TbiSocket<R> {
         self.shared.events(Some(capacity))
     }
 
+    /// A stream of the events `filter` takes (the configured capacity when `None`).
+    pub(crate) fn events_filtered(
+        &self,
+        capacity: Option<usize>,
+        filter: Box<dyn Fn(&tbi_proto::Event) -> bool + Send + Sync>,
+    ) -> EventStream {
+        let capacity = capacity.unwrap_or_else(|| self.shared.event_buffer());
+        self.shared.events_filtered(capacity, Some(filter))
+    }
+
+    // The TBISocket handlers below are one slot each, as in TBISocket: setting one again
+    // replaces it. For any number of handlers per event, bind them to a channel
+    // (`subscribe(..).await?.bind(event, handler)`), or take an event stream each.
+
     fn set(&self, update: impl FnOnce(&mut Handlers)) -> &Self {
         self.shared.update_handlers(update);
         self
@@ -312,7 +388,8 @@ impl<R> TbiSocket<R> {
         self.set(|h| h.error = Some(Arc::new(handler)))
     }
 
-    /// `onEvent(event)`: application events (never `pusher_internal:*` ones).
+    /// `onEvent(event)`: application events (never `pusher_internal:*` ones). One slot:
+    /// a second call replaces the first handler; [`Channel::bind`] takes any number.
     pub fn on_event(&self, handler: impl Fn(&TbiSocketEvent<'_>) + Send + Sync + 'static) -> &Self {
         self.set(|h| h.event = Some(Arc::new(handler)))
     }

@@ -225,6 +225,25 @@ pub struct ErrorEvent {
     pub message: String,
 }
 
+impl ErrorEvent {
+    /// An error of this kind, with the Pusher error code or WebSocket close code when
+    /// there is one (for tests of an application's handling).
+    ///
+    /// ```
+    /// use tbi_proto::{ErrorEvent, ErrorKind};
+    ///
+    /// let refused = ErrorEvent::new(ErrorKind::Refused, Some(4001), "App key nope does not exist");
+    /// assert_eq!(refused.code, Some(4001));
+    /// ```
+    pub fn new(kind: ErrorKind, code: Option<i32>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
 /// The kinds of [`ErrorEvent`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

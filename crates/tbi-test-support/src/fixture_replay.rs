@@ -93,6 +93,7 @@ pub async fn replay<R: Runtime>(name: &str) {
                 .socket
                 .subscribe(channel)
                 .await
+                .map(drop)
                 .map_err(|e| e.to_string()),
             Action::Unsubscribe(channel) => client
                 .socket

@@ -37,6 +37,9 @@ macro_rules! real_server_tests {
                 token_provider_refreshes_once,
                 encrypted_key_refresh_waits_for_a_new_token,
                 consultation_watch,
+                a_channel_stream_has_only_its_own_events,
+                a_presence_channel_object,
+                readiness_resolves_or_says_why,
             );
 
             #[$test]
@@ -57,6 +60,7 @@ macro_rules! real_server_tests {
                 network_changed_finds_a_zombie_socket_at_once,
                 network_changed_keeps_a_live_socket,
                 network_changed_cuts_the_backoff_short,
+                channel_handlers_are_many_and_survive_reconnects,
             );
 
             #[$test]

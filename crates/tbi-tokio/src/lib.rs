@@ -134,6 +134,10 @@ impl tbi_driver::Runtime for Tokio {
 /// tokio runtime.
 pub type TbiSocket = tbi_driver::TbiSocket<Tokio>;
 
+/// A channel of a [`TbiSocket`], from `subscribe`: bind handlers, stream its events, wait
+/// for the subscription.
+pub type Channel = tbi_driver::Channel<Tokio>;
+
 /// The default HTTP authorizer on tokio.
 pub type HttpAuthorizer = tbi_driver::HttpAuthorizer<Tokio>;
 

@@ -8,5 +8,6 @@ mod support;
 mod demo;
 mod iris;
 mod listen;
+mod logs;
 mod usage;
 mod watch;

@@ -8,6 +8,7 @@ use iris_proto::{
     ConnectParams, Connection, ConnectionState, DisconnectReason, ErrorCode, Event, Notification,
     SdkEvent, ServerInfo,
 };
+use tracing::Instrument;
 
 use crate::engine::drive;
 use crate::events::EventStream;
@@ -89,10 +90,10 @@ impl<R: Runtime> IrisConnection<R> {
     pub fn new(config: IrisConfig) -> Self {
         let (commands, receiver) = handle::commands();
         let shared = Arc::new(IrisShared::new(config.event_buffer));
-        R::spawn(drive(
-            IrisDriver::<R>::new(config, shared.clone()),
-            receiver,
-        ));
+        R::spawn(
+            drive(IrisDriver::<R>::new(config, shared.clone()), receiver)
+                .instrument(crate::trace::iris_span()),
+        );
         Self {
             commands,
             shared,

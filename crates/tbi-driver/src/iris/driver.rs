@@ -40,15 +40,27 @@ impl Core for Connection {
     fn poll_work(&mut self) -> Option<Work<HttpRequestId, HttpRequest, Event>> {
         loop {
             return Some(match self.poll_output()? {
-                Output::Http(request) => Work::Request(Some(request.id), request),
+                Output::Http(request) => {
+                    // The URL's host only: no path (the routing id), no headers (the token).
+                    let host = url::Url::parse(&request.url).ok();
+                    let host = host.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
+                    tracing::debug!(host, "asking the event manager");
+                    Work::Request(Some(request.id), request)
+                }
                 Output::CancelHttp(id) => Work::Cancel(id),
                 Output::Open { url } => Work::Open {
                     url,
                     subprotocol: Some(SUBPROTOCOL),
                 },
-                Output::SendText(text) => Work::Send(text),
+                Output::SendText(text) => {
+                    tracing::trace!(frame = crate::trace::preview(&text), "sending");
+                    Work::Send(text)
+                }
                 Output::Close { code, reason } => Work::Close { code, reason },
-                Output::Event(event) => Work::Event(event),
+                Output::Event(event) => {
+                    crate::trace::iris_event(&event);
+                    Work::Event(event)
+                }
                 // An output this driver does not know: nothing to perform.
                 _ => continue,
             });

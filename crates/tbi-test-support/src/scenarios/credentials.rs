@@ -81,7 +81,7 @@ pub async fn token_expires_while_waiting<R: Runtime>(server: &Server) {
         let socket = client.socket.clone();
         async move {
             socket
-                .channel(&channel)
+                .channel_info(&channel)
                 .await
                 .expect("running")
                 .map(|c| c.status)

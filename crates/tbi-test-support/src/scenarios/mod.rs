@@ -12,12 +12,17 @@ use crate::client::{Client, config, unique};
 use crate::publish::{publish, publish_encrypted};
 use crate::servers::{Server, ServerKind};
 
+mod channels;
 mod credentials;
 mod faults;
 mod hostile;
 mod network_changed;
 mod watch;
 
+pub use channels::{
+    a_channel_stream_has_only_its_own_events, a_presence_channel_object,
+    channel_handlers_are_many_and_survive_reconnects, readiness_resolves_or_says_why,
+};
 pub use credentials::{
     encrypted_key_refresh_waits_for_a_new_token, token_expires_while_waiting,
     token_provider_refreshes_once,
@@ -355,7 +360,7 @@ pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
     assert_eq!(
         client
             .socket
-            .channel(&refused)
+            .channel_info(&refused)
             .await
             .expect("running")
             .map(|c| c.status),
@@ -372,7 +377,7 @@ pub async fn auth_refused_by_endpoint<R: Runtime>(server: &Server) {
         assert_eq!(
             client
                 .socket
-                .channel(channel)
+                .channel_info(channel)
                 .await
                 .expect("running")
                 .map(|c| c.status),
@@ -494,7 +499,7 @@ pub async fn unsubscribe<R: Runtime>(server: &Server) {
     assert!(
         client
             .socket
-            .channel(&channel)
+            .channel_info(&channel)
             .await
             .expect("running")
             .is_none()
@@ -888,7 +893,7 @@ pub async fn shared_instance<R: Runtime>(
     instance.reset().await;
     assert!(instance.get().is_none());
     assert_eq!(
-        first.subscribe("x").await,
+        first.subscribe("x").await.map(drop),
         Err(tbi_driver::SocketError::Closed)
     );
 }
