@@ -65,6 +65,7 @@ pub use event::{DisconnectReason, Event, SdkEvent, SdkState};
 pub use evm::{IceServer, ServerInfo, TurnCredentials};
 pub use notification::{CallInfo, CallerData, Notification, NotificationType, UserData};
 pub use output::{HttpRequest, HttpRequestId, HttpResponse, Output, SUBPROTOCOL};
+pub use tbi_common::Stats;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

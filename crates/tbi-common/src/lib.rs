@@ -9,6 +9,9 @@
 //! * [`human`]: a duration for a person ("30 s", "250 ms").
 //! * [`parse_error`]: a JSON parser's error about a peer's body, without what it quotes
 //!   of the body.
+//! * [`server_message`]: a server's error message without the signatures it quotes back.
+//! * [`Stats`] and [`StatsTracker`]: a connection's reconnects, round trip, traffic and
+//!   outages.
 //!
 //! No IO, no clock, no dependencies.
 //!
@@ -30,11 +33,15 @@
 mod excerpt;
 mod human;
 mod parse_error;
+mod server_message;
+mod stats;
 mod time;
 
 pub use excerpt::excerpt;
 pub use human::human;
 pub use parse_error::parse_error;
+pub use server_message::server_message;
+pub use stats::{Stats, StatsTracker};
 pub use time::{deadline, wall_deadline};
 
 /// The README's examples, compiled and run as doc tests.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use tbi_proto::Event;
+use tbi_proto::{Event, SubscriptionErrorKind};
 
 use crate::handlers::{TbiSocketEvent, guarded};
 
@@ -120,9 +120,12 @@ impl Bindings {
     /// event's, each in the order bound (as pusher-js does). Besides application events,
     /// a channel's own events are given under pusher-js's names, with its data:
     /// `pusher:subscription_succeeded` (the server's data), `pusher:subscription_error`
-    /// (`{"type", "error", "status"}`), `pusher:member_added` and
-    /// `pusher:member_removed` (`{"user_id", "user_info"}`) and
-    /// `pusher:subscription_count` (`{"subscription_count"}`).
+    /// (`{"type", "error", "status"}`, also for credentials the auth endpoint rejected),
+    /// `pusher:member_added` and `pusher:member_removed` (`{"user_id", "user_info"}`),
+    /// `pusher:subscription_count` (`{"subscription_count"}`) and `pusher:cache_miss`.
+    ///
+    /// The handlers are taken from the registry, then called outside its lock: one
+    /// unbound by another thread meanwhile may still see this event.
     pub(crate) fn dispatch(&self, event: &Event) {
         if self.count.load(Ordering::Relaxed) == 0 {
             return;
@@ -157,10 +160,25 @@ impl Bindings {
                 };
                 (channel, name, &owned, None)
             }
+            Event::AuthRejected {
+                channel: Some(channel),
+                status,
+                message,
+                ..
+            } => {
+                owned = serde_json::json!({
+                    "type": SubscriptionErrorKind::CredentialsRejected,
+                    "error": message,
+                    "status": status,
+                })
+                .to_string();
+                (channel, "pusher:subscription_error", &owned, None)
+            }
             Event::SubscriptionCount { channel, count } => {
                 owned = format!(r#"{{"subscription_count":{count}}}"#);
                 (channel, "pusher:subscription_count", &owned, None)
             }
+            Event::CacheMiss { channel } => (channel, "pusher:cache_miss", "{}", None),
             _ => return,
         };
         let handlers: Vec<Arc<BoundHandler>> = {
@@ -315,6 +333,29 @@ mod tests {
                 "g:presence-c:pusher:subscription_count"
             ]
         );
+    }
+
+    #[test]
+    fn rejected_credentials_are_a_subscription_error_to_bindings() {
+        let bindings = Arc::new(Bindings::default());
+        let seen = Arc::new(Mutex::new(vec![]));
+        let log = seen.clone();
+        let _b = bindings.bind(
+            "private-c",
+            Some("pusher:subscription_error"),
+            Arc::new(move |e: &TbiSocketEvent<'_>| log.lock().unwrap().push(e.data.to_owned())),
+        );
+        let channel = ChannelName::parse("private-c").expect("valid");
+        bindings.dispatch(&Event::AuthRejected {
+            channel: Some(channel.clone()),
+            waiting: vec![channel],
+            status: 401,
+            message: "expired".into(),
+        });
+        let seen = seen.lock().unwrap();
+        let data: serde_json::Value = serde_json::from_str(&seen[0]).expect("JSON");
+        assert_eq!(data["status"], 401);
+        assert_eq!(data["type"], "credentials_rejected");
     }
 
     #[test]

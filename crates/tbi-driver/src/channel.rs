@@ -79,11 +79,19 @@ impl<R> Channel<R> {
     }
 
     /// Calls `handler` for every `event` on this channel, after the channel's global
-    /// handlers and after the handlers bound to it before. Besides application events,
-    /// `pusher:subscription_succeeded`, `pusher:subscription_error`,
-    /// `pusher:member_added`, `pusher:member_removed` and `pusher:subscription_count`
-    /// can be bound, as in pusher-js (their data is JSON text: the server's, or
-    /// `{"type","error","status"}`, `{"user_id","user_info"}`, `{"subscription_count"}`).
+    /// handlers and after the handlers bound to it before, and before the socket-wide
+    /// `on_*` handlers. Besides application events, `pusher:subscription_succeeded`,
+    /// `pusher:subscription_error`, `pusher:member_added`, `pusher:member_removed`,
+    /// `pusher:subscription_count` and `pusher:cache_miss` can be bound, as in pusher-js.
+    /// Their data is JSON text: the server's own for `pusher:subscription_succeeded` (on
+    /// a presence channel `{"presence":{…}}`, not pusher-js's members object: see
+    /// [`members`](Self::members)), `{"type","error","status"}` with our
+    /// [`SubscriptionErrorKind`](tbi_proto::SubscriptionErrorKind) names as `type` (not
+    /// pusher-js's `AuthError`), `{"user_id","user_info"}`, `{"subscription_count"}`.
+    ///
+    /// Handlers run on the socket's task: one that blocks (or waits on this socket's own
+    /// commands) stalls the socket. `let _ = channel.bind(..)` unbinds at once; keep the
+    /// [`Binding`].
     pub fn bind(
         &self,
         event: &str,
@@ -105,7 +113,8 @@ impl<R> Channel<R> {
     /// A stream of this channel's events only (its messages, subscription results,
     /// members, re-subscriptions), from now on, holding at most the configuration's
     /// `event_buffer` of them: the other channels' events neither fill it nor count as
-    /// missed. See [`EventStream`].
+    /// missed. See [`EventStream`]. It ends when the socket shuts down, not when the
+    /// channel is unsubscribed.
     pub fn events(&self) -> EventStream {
         let name = self.name.clone();
         self.socket.events_filtered(

@@ -130,6 +130,10 @@ impl Core for Connection {
         self.handle_ws_text(now, text);
     }
 
+    fn frame_name(text: &str) -> &str {
+        crate::trace::pusher_event_name(text)
+    }
+
     fn handle_binary(&mut self, now: Instant, data: &[u8]) {
         self.handle_ws_binary(now, data);
     }
@@ -265,6 +269,9 @@ impl<R: Runtime> Drive<R> for Driver<R> {
             Command::Unsubscribe(channel, reply) => {
                 let result = conn.unsubscribe(now, &channel).map_err(SocketError::from);
                 if result.is_ok() {
+                    // In the same step as the core: a binding made after this is kept,
+                    // and a caller that stops waiting leaves nothing bound.
+                    self.bindings.unbind_all(&channel);
                     self.waiters.on_unsubscribe(&channel);
                 }
                 let _ = reply.send(result);
@@ -329,8 +336,10 @@ fn dispatch(shared: &Shared, bindings: &Bindings, waiters: &mut Waiters, event: 
     if let Event::ConnectionStateChanged { current, .. } = &event {
         shared.set_state(*current);
     }
-    shared.handlers().dispatch(&event);
+    // The channel's bindings, then the socket-wide handlers, as pusher-js calls a
+    // channel's callbacks before the global ones.
     bindings.dispatch(&event);
+    shared.handlers().dispatch(&event);
     shared.publish(&event);
     // Last: when `connected()` or `subscribed()` returns, the handlers have run.
     if !message {

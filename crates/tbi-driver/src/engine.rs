@@ -93,6 +93,9 @@ pub(crate) trait Core: Send + 'static {
     fn write_stall_limit(&self) -> Duration;
     fn handle_open(&mut self, now: Instant);
     fn handle_text(&mut self, now: Instant, text: &str);
+    /// What a received frame is, for the trace log: never its content, which may carry a
+    /// secret (an Iris room token, a signature a server quotes back).
+    fn frame_name(text: &str) -> &str;
     fn handle_binary(&mut self, now: Instant, data: &[u8]);
     /// A WebSocket ping or pong arrived (the WebSocket layer answers pings itself).
     fn handle_ping_pong(&mut self, now: Instant);
@@ -467,7 +470,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             }
             Io::Frame(Some(Ok(message))) => match message {
                 Message::Text(text) => {
-                    crate::trace::received(text.as_str());
+                    crate::trace::received(C::frame_name(text.as_str()), text.len());
                     self.core.handle_text(now, text.as_str());
                 }
                 Message::Binary(data) => self.core.handle_binary(now, &data),

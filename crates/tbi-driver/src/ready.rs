@@ -52,7 +52,7 @@ type Waiter = Reply<Result<(), ReadyError>>;
 /// The callers waiting in [`TbiSocket::connected`](crate::TbiSocket::connected) and
 /// [`Channel::subscribed`](crate::Channel::subscribed), answered by the driver as the
 /// core's events go by, in order with them: nothing is missed between a look at the
-/// state and the wait. A waiter that stopped waiting is dropped at the next event.
+/// state and the wait. A waiter that stopped waiting is dropped when the next one comes.
 #[derive(Default)]
 pub(crate) struct Waiters {
     connected: Vec<Waiter>,
@@ -92,7 +92,11 @@ impl Waiters {
         if info.status == SubscriptionStatus::Subscribed {
             return answer(waiter, Ok(()));
         }
-        if let Some(failure) = self.failures.get(&channel) {
+        // Only while it stands: a channel tried again (a new `subscribe`, new credentials,
+        // a reconnect) is waited for.
+        if info.status == SubscriptionStatus::Failed
+            && let Some(failure) = self.failures.get(&channel)
+        {
             return answer(waiter, Err(failure.clone()));
         }
         if matches!(
@@ -245,6 +249,61 @@ mod tests {
         assert_eq!(rx.try_recv(), Ok(Some(Ok(()))));
     }
 
+    /// A live core with `private-b` refused by the auth endpoint (403).
+    fn with_a_refused_channel(waiters: &mut Waiters) -> Connection {
+        let now = std::time::Instant::now();
+        let mut conn = connecting();
+        conn.handle_ws_open(now);
+        conn.handle_ws_text(
+            now,
+            r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.2\"}"}"#,
+        );
+        conn.subscribe(now, "private-b").expect("valid");
+        while let Some(output) = conn.poll_output() {
+            match output {
+                tbi_proto::Output::Authorize(request) => conn.handle_auth(
+                    now,
+                    request.id,
+                    Err(tbi_proto::AuthFailure::http(403, "forbidden")),
+                ),
+                tbi_proto::Output::Event(event) => waiters.on_event(&event),
+                _ => {}
+            }
+        }
+        assert_eq!(
+            conn.channel("private-b").map(|c| c.status),
+            Some(SubscriptionStatus::Failed)
+        );
+        conn
+    }
+
+    #[test]
+    fn a_failure_stands_until_the_channel_is_tried_again() {
+        let mut waiters = Waiters::default();
+        let mut conn = with_a_refused_channel(&mut waiters);
+        let (tx, mut rx) = oneshot::channel();
+        waiters.when_subscribed(&conn, "private-b".into(), tx);
+        assert!(
+            matches!(
+                rx.try_recv(),
+                Ok(Some(Err(ReadyError::SubscriptionFailed {
+                    status: Some(403),
+                    ..
+                })))
+            ),
+            "the failure is remembered"
+        );
+        conn.subscribe(std::time::Instant::now(), "private-b")
+            .expect("tried again");
+        let (tx, mut rx) = oneshot::channel();
+        waiters.when_subscribed(&conn, "private-b".into(), tx);
+        assert_eq!(
+            rx.try_recv(),
+            Ok(None),
+            "a channel tried again is waited for"
+        );
+    }
+
     #[test]
     fn a_subscription_waiter_gets_its_channel_s_outcome_only() {
         let mut waiters = Waiters::default();
@@ -272,15 +331,6 @@ mod tests {
                 ..
             })))
         ));
-        let (tb, mut rb) = oneshot::channel();
-        waiters.when_subscribed(&conn, "private-b".into(), tb);
-        assert!(
-            matches!(
-                rb.try_recv(),
-                Ok(Some(Err(ReadyError::SubscriptionFailed { .. })))
-            ),
-            "the failure is remembered"
-        );
         let (tc, mut rc) = oneshot::channel();
         waiters.when_subscribed(&conn, "private-c".into(), tc);
         assert_eq!(

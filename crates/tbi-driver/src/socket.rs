@@ -173,10 +173,7 @@ impl<R: Runtime> TbiSocket<R> {
     /// Leaves a channel; the handlers bound to it with [`Channel::bind`] are removed.
     pub async fn unsubscribe(&self, channel: &str) -> Result<(), SocketError> {
         let name = channel.to_owned();
-        self.call(|reply| Command::Unsubscribe(name, reply))
-            .await??;
-        self.bindings.unbind_all(channel);
-        Ok(())
+        self.call(|reply| Command::Unsubscribe(name, reply)).await?
     }
 
     /// Waits until the socket is connected: at once when it is, or at the next
@@ -326,6 +323,20 @@ impl<R: Runtime> TbiSocket<R> {
     pub async fn me(&self, channel: &str) -> Result<Option<Member>, SocketError> {
         let channel = channel.to_owned();
         self.query(move |c| c.me(&channel).cloned()).await
+    }
+
+    /// What the socket did so far: connections and reconnects, the last ping's round
+    /// trip, events and bytes received, how long it has been connected, the last outage.
+    ///
+    /// ```no_run
+    /// # async fn example(socket: tbi_driver::TbiSocket<impl tbi_driver::Runtime>) -> Result<(), tbi_driver::SocketError> {
+    /// let stats = socket.stats().await?;
+    /// println!("{} reconnects, round trip {:?}", stats.reconnects, stats.round_trip);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn stats(&self) -> Result<tbi_proto::Stats, SocketError> {
+        self.query(|c| c.stats(std::time::Instant::now())).await
     }
 
     /// The signed-in user's id.

@@ -6,8 +6,8 @@
 
 use tracing::{Span, debug, info, trace, warn};
 
-/// At most this much of a frame is logged (on a character boundary).
-const FRAME_PREVIEW: usize = 512;
+/// At most this much of a frame's name is logged.
+const MAX_NAME: usize = 64;
 
 /// The span of one TBISocket: every log line of its task is inside it. `socket_id` is
 /// recorded at each connection.
@@ -21,21 +21,39 @@ pub(crate) fn iris_span() -> Span {
     tracing::info_span!("iris", jid = tracing::field::Empty)
 }
 
-/// The start of `text`, for a log line.
-pub(crate) fn preview(text: &str) -> &str {
-    if text.len() <= FRAME_PREVIEW {
-        return text;
-    }
-    let mut end = FRAME_PREVIEW;
+/// `text` up to `end` bytes, on a character boundary.
+fn cut(text: &str, end: usize) -> &str {
+    let mut end = end.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     &text[..end]
 }
 
-/// A frame that arrived.
-pub(crate) fn received(text: &str) {
-    trace!(len = text.len(), frame = preview(text), "received");
+/// The `event` of a Pusher frame (what the log shows of it), or `?`.
+pub(crate) fn pusher_event_name(text: &str) -> &str {
+    const KEY: &str = r#""event":""#;
+    let Some(start) = text.find(KEY).map(|i| i + KEY.len()) else {
+        return "?";
+    };
+    let rest = &text[start..];
+    cut(rest, rest.find('"').unwrap_or(rest.len()).min(MAX_NAME))
+}
+
+/// The first element's name of an XMPP frame (what the log shows of it), or `?`.
+pub(crate) fn element_name(text: &str) -> &str {
+    let Some(rest) = text.trim_start().strip_prefix('<') else {
+        return "?";
+    };
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(rest.len());
+    cut(rest, end.min(MAX_NAME))
+}
+
+/// A frame that arrived: its name and length, never its content.
+pub(crate) fn received(name: &str, len: usize) {
+    trace!(len, frame = name, "received");
 }
 
 /// A Pusher event leaving the core, before the handlers and streams see it (application
@@ -93,6 +111,8 @@ pub(crate) fn iris_event(event: &iris_proto::Event) {
         }
         Event::TokenAboutToExpire { message, .. } => warn!(%message, "token"),
         Event::Notification(call) => debug!(kind = ?call.kind, "notification"),
+        // The details of a notification's SDK event hold its room token.
+        Event::Sdk(sdk) => trace!(state = ?sdk.state, "sdk event"),
         other => trace!(event = ?other, "event"),
     }
 }
@@ -102,11 +122,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_preview_cuts_long_frames_on_a_character_boundary() {
-        assert_eq!(preview("short"), "short");
-        let long = "é".repeat(400);
-        let cut = preview(&long);
-        assert!(cut.len() <= FRAME_PREVIEW && cut.len() >= FRAME_PREVIEW - 1);
-        assert!(long.starts_with(cut));
+    fn frames_are_named_not_quoted() {
+        assert_eq!(
+            pusher_event_name(r#"{"event":"pusher:error","data":{"message":"but got 9b2e"}}"#),
+            "pusher:error"
+        );
+        assert_eq!(pusher_event_name("not json"), "?");
+        assert_eq!(
+            pusher_event_name(&format!(r#"{{"event":"{}"#, "é".repeat(100))).len(),
+            64
+        );
+        assert_eq!(element_name("<iq type='set' id='1'><query/></iq>"), "iq");
+        assert_eq!(element_name(" <stream:features>"), "stream:features");
+        assert_eq!(element_name("<close/>"), "close");
+        assert_eq!(element_name("text"), "?");
     }
 }

@@ -107,6 +107,7 @@ pub use output::Output;
 pub use presence::{Member, PresenceSnapshot};
 pub use redact::redacted;
 pub use state::ConnectionState;
+pub use tbi_common::Stats;
 pub use wire::OutboundText;
 
 /// The README's examples, compiled and run as doc tests.

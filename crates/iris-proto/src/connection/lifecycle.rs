@@ -194,6 +194,10 @@ impl Connection {
     ///   row, and each must not restart it.
     /// - Disconnected: nothing.
     ///
+    /// Any answer to a keep-alive ping counts, as for the regular pings (every ping has
+    /// the id `c2s1`): a late answer to a ping sent before the change also proves the
+    /// socket delivers.
+    ///
     /// ```
     /// # use std::time::{Instant, SystemTime};
     /// # use iris_proto::{Config, ConnectParams, Connection};
@@ -207,10 +211,14 @@ impl Connection {
             Attempt::Socket(socket) => {
                 let probe = socket.keepalive.as_mut().is_some_and(|k| k.probe(now));
                 if probe {
+                    self.stats.on_ping_sent(now);
                     self.send(writer::ping().to_owned());
                 }
             }
             Attempt::Idle => {
+                // Awake after the reconnect deadline: it gives up (as a timeout would)
+                // instead of asking the event manager once more.
+                self.check_outage(now);
                 if let Some(outage) = &mut self.outage {
                     outage.next_attempt = deadline(now, self.config.reconnect_interval);
                     self.start_attempt(now);
@@ -223,6 +231,9 @@ impl Connection {
     /// Forgets everything a `connect` started: the attempt, the reconnect loop, the token
     /// and its watch. The caller closes the socket first when there is one.
     fn end_session(&mut self) {
+        // Closed, refused or given up: whatever comes next is a new session, not the end
+        // of an outage.
+        self.stats.on_closed();
         self.jid = None;
         self.abandon_attempt();
         self.attempt_deadline = None;
@@ -374,6 +385,7 @@ impl Connection {
 
     /// The socket is gone (the caller already forgot it): report, and reconnect.
     pub(super) fn socket_lost(&mut self, now: Instant, loss: Loss) {
+        self.stats.on_lost(now);
         self.attempt = Attempt::Idle;
         self.attempt_deadline = None;
         if self.outage.is_some() {
@@ -489,6 +501,7 @@ impl Connection {
         }
         self.attempt_deadline = None;
         self.outage = None;
+        self.stats.on_established(now);
         self.jid = Some(jid.clone());
         self.set_state(ConnectionState::Connected);
         self.push_event(Event::Connected { jid: jid.clone() });

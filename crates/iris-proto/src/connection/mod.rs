@@ -15,6 +15,7 @@ use crate::keepalive::KeepAlive;
 use crate::negotiation::Negotiation;
 use crate::output::{HttpRequestId, HttpResponse, Output};
 use crate::xml::reader::StanzaReader;
+use tbi_common::{Stats, StatsTracker};
 
 pub use lifecycle::ConnectParams;
 
@@ -134,6 +135,7 @@ pub struct Connection {
     jid: Option<String>,
     server: Option<ServerInfo>,
     next_http_id: u64,
+    stats: StatsTracker,
     out: VecDeque<Output>,
 }
 
@@ -175,6 +177,7 @@ impl Connection {
             jid: None,
             server: None,
             next_http_id: 0,
+            stats: StatsTracker::default(),
             out: VecDeque::new(),
         }
     }
@@ -271,6 +274,7 @@ impl Connection {
 
     /// A text frame arrived.
     pub fn handle_ws_text(&mut self, now: Instant, text: &str) {
+        self.stats.on_bytes(text.len());
         let pushed = match &mut self.attempt {
             Attempt::Socket(socket) => socket.reader.push(text),
             _ => return,
@@ -304,6 +308,20 @@ impl Connection {
         }
     }
 
+    /// What the connection did so far: reconnects, the last keep-alive ping's round
+    /// trip, notifications and bytes received, how long it has been online, the last
+    /// outage.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use iris_proto::{Config, Connection};
+    /// let iris = Connection::new(Config::default());
+    /// assert_eq!(iris.stats(Instant::now()).connections, 0);
+    /// ```
+    pub fn stats(&self, now: Instant) -> Stats {
+        self.stats.stats(now)
+    }
+
     /// Time reached [`poll_timeout`](Self::poll_timeout). Safe to call early or late.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.check_token_watch(now);
@@ -315,6 +333,9 @@ impl Connection {
     // ----- internals -----
 
     fn push_event(&mut self, event: Event) {
+        if let Event::Notification(_) = event {
+            self.stats.on_event();
+        }
         self.out.push_back(Output::Event(event));
     }
 

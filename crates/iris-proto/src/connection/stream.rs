@@ -66,6 +66,7 @@ impl Connection {
                 && let Some(keepalive) = &mut socket.keepalive
             {
                 keepalive.on_pong(now);
+                self.stats.on_pong(now);
             }
             return;
         }
@@ -113,7 +114,10 @@ impl Connection {
             _ => None,
         };
         match action {
-            Some(Action::Ping) => self.send(writer::ping().to_owned()),
+            Some(Action::Ping) => {
+                self.stats.on_ping_sent(now);
+                self.send(writer::ping().to_owned());
+            }
             Some(Action::Dead) => {
                 self.close_socket("no answer to the keep-alive pings");
                 self.socket_lost(now, Loss::PingTimeout);

@@ -11,5 +11,6 @@ mod network;
 mod notifications;
 mod reconnect;
 mod reject;
+mod stats;
 mod stream;
 mod token;

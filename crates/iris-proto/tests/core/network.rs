@@ -147,3 +147,25 @@ fn a_first_connect_under_way_and_a_closed_connection_are_left_alone() {
     let log = h.take();
     assert!(log.http.is_empty() && log.sent.is_empty() && log.events.is_empty());
 }
+
+#[test]
+fn awake_after_the_reconnect_deadline_it_gives_up_without_asking_again() {
+    let mut h = Harness::with(
+        Config::default()
+            .with_reconnect_interval(secs(10))
+            .with_reconnect_deadline(secs(30)),
+    );
+    h.online();
+    h.server_close(1006);
+    h.take();
+    // The device slept through the whole outage: no timer fired.
+    h.now += secs(60);
+    h.conn.network_changed(h.now);
+    let log = h.take();
+    assert!(
+        log.http.is_empty(),
+        "no request with the token: {:?}",
+        log.http
+    );
+    assert_eq!(h.conn.state(), ConnectionState::Disconnected);
+}

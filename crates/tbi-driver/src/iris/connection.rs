@@ -191,6 +191,13 @@ impl<R: Runtime> IrisConnection<R> {
         let _ = self.call(IrisCommand::Shutdown).await;
     }
 
+    /// What the connection did so far: connections and reconnects, the last keep-alive
+    /// ping's round trip, notifications and bytes received, how long it has been online,
+    /// the last outage.
+    pub async fn stats(&self) -> Result<iris_proto::Stats, IrisError> {
+        self.query(|c| c.stats(std::time::Instant::now())).await
+    }
+
     /// Runs a read-only query against the core, for anything the other getters lack.
     pub async fn query<T: Send + 'static>(
         &self,

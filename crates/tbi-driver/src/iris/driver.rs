@@ -53,7 +53,12 @@ impl Core for Connection {
                     subprotocol: Some(SUBPROTOCOL),
                 },
                 Output::SendText(text) => {
-                    tracing::trace!(frame = crate::trace::preview(&text), "sending");
+                    // The element only: a telemetry IQ carries the call's room token.
+                    tracing::trace!(
+                        element = crate::trace::element_name(&text),
+                        len = text.len(),
+                        "sending"
+                    );
                     Work::Send(text)
                 }
                 Output::Close { code, reason } => Work::Close { code, reason },
@@ -92,6 +97,10 @@ impl Core for Connection {
 
     fn handle_text(&mut self, now: Instant, text: &str) {
         self.handle_ws_text(now, text);
+    }
+
+    fn frame_name(text: &str) -> &str {
+        crate::trace::element_name(text)
     }
 
     fn handle_binary(&mut self, _now: Instant, _data: &[u8]) {

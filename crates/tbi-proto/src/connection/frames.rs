@@ -79,7 +79,7 @@ impl Connection {
         let channel = frame.channel.as_deref();
         match &*frame.event {
             "pusher:ping" => self.send(outbound::pong()),
-            "pusher:pong" => {}
+            "pusher:pong" => self.stats.on_pong(now),
             "pusher:error" => {
                 let data: ErrorData = frame.data.parse().unwrap_or_default();
                 self.on_server_error(channel, data);

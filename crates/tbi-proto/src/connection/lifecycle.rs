@@ -57,9 +57,11 @@ impl Connection {
     /// - Connected: checks at once. A `pusher:ping` goes out now (unless one is already
     ///   unanswered) and the connection is declared dead, and reconnected, when no frame
     ///   arrives within the pong timeout, instead of after the activity timeout.
-    /// - Waiting to reconnect: tries now instead of waiting out the backoff. The attempt
-    ///   counts as one of the policy's attempts, and the backoff is not reset: a network
-    ///   that is still down is not hammered.
+    /// - Waiting to reconnect: tries now instead of waiting out the backoff (after a close
+    ///   with a 41xx code, not before the second it asks for). The attempt counts as one
+    ///   of the policy's attempts, and the backoff is not reset: a network that is still
+    ///   down is not hammered, and a reachability callback that fires again and again
+    ///   ends in [`GaveUp`](crate::ErrorKind::GaveUp) as failed attempts would.
     /// - Connecting: the attempt under way keeps its handshake timeout (an operating
     ///   system often reports several changes in a row; each must not restart it).
     /// - Disconnected: nothing (the application disconnected, or the client gave up:
@@ -84,13 +86,21 @@ impl Connection {
         match &mut self.socket {
             Socket::Live(live) => {
                 if live.heartbeat.probe(now) {
+                    self.stats.on_ping_sent(now);
                     self.send(crate::wire::outbound::ping());
                 }
             }
             Socket::None => {
-                if self.state == ConnectionState::Reconnecting && self.retry_at.is_some() {
-                    self.retry_at = None;
-                    self.start_attempt(now);
+                if self.state != ConnectionState::Reconnecting || self.retry_at.is_none() {
+                    return;
+                }
+                match self.retry_floor.filter(|floor| *floor > now) {
+                    // 41xx: "reconnect after backing off at least 1 s", network or not.
+                    Some(floor) => self.retry_at = self.retry_at.map(|at| at.min(floor)),
+                    None => {
+                        self.retry_at = None;
+                        self.start_attempt(now);
+                    }
                 }
             }
             Socket::Opening { .. } | Socket::Handshaking { .. } => {}
@@ -103,6 +113,7 @@ impl Connection {
     /// disconnected.
     pub fn disconnect(&mut self, now: Instant) {
         self.retry_at = None;
+        self.stats.on_closed();
         match self.socket {
             Socket::None => self.set_state(ConnectionState::Disconnected),
             _ => {
@@ -157,6 +168,7 @@ impl Connection {
                 self.start_attempt(now);
             }
             ConnectionState::Connecting | ConnectionState::Connected => {
+                self.stats.on_closed();
                 self.close_socket("client reconfigured");
                 self.teardown(now);
                 self.start_attempt(now);
@@ -167,6 +179,7 @@ impl Connection {
     }
 
     pub(super) fn start_attempt(&mut self, now: Instant) {
+        self.retry_floor = None;
         let url = self.config.url_with_tls(self.force_tls);
         self.socket = Socket::Opening {
             deadline: tbi_common::deadline(now, self.config.handshake_timeout()),
@@ -209,6 +222,7 @@ impl Connection {
             heartbeat: Heartbeat::new(interval, self.config.pong_timeout(), now),
         });
         self.backoff.reset();
+        self.stats.on_established(now);
         self.set_state(ConnectionState::Connected);
         self.resubscribe_all(now);
         self.signin_on_connected(now);
@@ -216,6 +230,7 @@ impl Connection {
 
     /// The socket is gone: forget everything tied to it, report, and decide what next.
     pub(super) fn socket_lost(&mut self, now: Instant, lost: Lost<'_>) {
+        self.stats.on_lost(now);
         let lived = self
             .live()
             .map(|l| now.saturating_duration_since(l.established_at));
@@ -315,7 +330,10 @@ impl Connection {
         let delay = self.backoff.delay();
         // 41xx: "reconnect after backing off at least 1 s".
         let delay = match code {
-            Some(4100..=4199) => delay.max(Duration::from_secs(1)),
+            Some(4100..=4199) => {
+                self.retry_floor = Some(tbi_common::deadline(now, Duration::from_secs(1)));
+                delay.max(Duration::from_secs(1))
+            }
             _ => delay,
         };
         self.retry_at = Some(tbi_common::deadline(now, delay));

@@ -24,6 +24,7 @@ use crate::output::Output;
 use crate::presence::Member;
 use crate::state::ConnectionState;
 use crate::wire::OutboundText;
+use tbi_common::{Stats, StatsTracker};
 
 use signin::Signin;
 
@@ -112,6 +113,9 @@ pub struct Connection {
     socket: Socket,
     /// When to open the next socket, while reconnecting.
     retry_at: Option<Instant>,
+    /// The earliest a reconnect may be tried, whatever `network_changed` says: a 41xx
+    /// close asks for at least a second.
+    retry_floor: Option<Instant>,
     backoff: Backoff,
     channels: Table,
     auth: BTreeMap<AuthRequestId, PendingAuth>,
@@ -123,6 +127,7 @@ pub struct Connection {
     signin: Signin,
     refresher: Refresher,
     limiter: RateLimiter,
+    stats: StatsTracker,
     out: VecDeque<Output>,
 }
 
@@ -182,6 +187,7 @@ impl Connection {
             state: ConnectionState::Disconnected,
             socket: Socket::None,
             retry_at: None,
+            retry_floor: None,
             backoff,
             channels: Table::default(),
             auth: BTreeMap::new(),
@@ -191,6 +197,7 @@ impl Connection {
             signin: Signin::default(),
             refresher,
             limiter: RateLimiter::default(),
+            stats: StatsTracker::default(),
             out: VecDeque::new(),
         }
     }
@@ -248,6 +255,21 @@ impl Connection {
 
     // ----- outputs -----
 
+    /// What the connection did so far: reconnects, the last ping's round trip, events
+    /// and bytes received, how long it has been up, the last outage.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use tbi_proto::{Config, Connection};
+    /// let conn = Connection::new(Config::builder("key").cluster("eu").build()?);
+    /// let stats = conn.stats(Instant::now());
+    /// assert_eq!((stats.connections, stats.events, stats.connected_for), (0, 0, None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stats(&self, now: Instant) -> Stats {
+        self.stats.stats(now)
+    }
+
     /// The next piece of work, in order; `None` when there is nothing to do.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
@@ -281,6 +303,7 @@ impl Connection {
 
     /// A text frame arrived on the current socket.
     pub fn handle_ws_text(&mut self, now: Instant, text: &str) {
+        self.stats.on_bytes(text.len());
         match &mut self.socket {
             Socket::None => {}
             Socket::Live(live) => {
@@ -300,6 +323,7 @@ impl Connection {
 
     /// A binary frame arrived. Pusher sends text only: reported as an invalid frame.
     pub fn handle_ws_binary(&mut self, now: Instant, data: &[u8]) {
+        self.stats.on_bytes(data.len());
         if let Socket::Live(live) = &mut self.socket {
             live.heartbeat.on_activity(now);
         }
@@ -356,6 +380,7 @@ impl Connection {
             }
             Socket::Live(live) => match live.heartbeat.poll(now) {
                 Some(crate::heartbeat::HeartbeatAction::Ping) => {
+                    self.stats.on_ping_sent(now);
                     self.send(crate::wire::outbound::ping());
                 }
                 Some(crate::heartbeat::HeartbeatAction::Dead) => {
@@ -370,6 +395,9 @@ impl Connection {
     // ----- internals shared by the submodules -----
 
     fn push_event(&mut self, event: Event) {
+        if let Event::Message { .. } = event {
+            self.stats.on_event();
+        }
         self.out.push_back(Output::Event(event));
     }
 

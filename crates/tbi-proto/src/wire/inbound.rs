@@ -136,10 +136,17 @@ pub(crate) struct ConnectionEstablished {
     pub(crate) activity_timeout: Option<f64>,
 }
 
+/// A server's message, with what it quotes of our signatures hidden
+/// ([`tbi_common::server_message`]): it goes into error events and logs.
+fn server_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text: Option<std::borrow::Cow<'de, str>> = Deserialize::deserialize(d)?;
+    Ok(text.map(|t| tbi_common::server_message(&t)))
+}
+
 /// `pusher:error` (also the shape servers use before closing).
 #[derive(Deserialize, Default)]
 pub(crate) struct ErrorData {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "server_text")]
     pub(crate) message: Option<String>,
     #[serde(default)]
     pub(crate) code: Option<serde_json::Value>,
@@ -164,7 +171,7 @@ impl ErrorData {
 pub(crate) struct SubscriptionErrorData {
     #[serde(default, rename = "type")]
     pub(crate) kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "server_text")]
     pub(crate) error: Option<String>,
     #[serde(default)]
     pub(crate) status: Option<serde_json::Value>,

@@ -19,4 +19,5 @@ mod presence;
 mod resubscribed;
 mod signin;
 mod states;
+mod stats;
 mod subscriptions;

@@ -135,3 +135,27 @@ fn a_disconnected_client_stays_disconnected() {
     assert_eq!(h.conn.state(), ConnectionState::Disconnected);
     assert_eq!(h.conn.poll_timeout(), None);
 }
+
+#[test]
+fn after_a_41xx_close_the_retry_waits_its_second_whatever_the_network() {
+    let policy = ReconnectPolicy::default()
+        .with_initial_delay(secs(10))
+        .with_jitter_seed(1);
+    let mut h = Harness::with(builder().reconnect(policy).build().expect("valid"));
+    h.establish("1.1");
+    h.advance(secs(5));
+    h.server_close(4100);
+    h.take();
+    h.advance(ms(200));
+    h.conn.network_changed(h.now);
+    assert!(
+        h.take().opens.is_empty(),
+        "not before the second 4100 asks for"
+    );
+    assert_eq!(
+        h.fire_next_timeout(),
+        ms(800),
+        "moved to the end of that second, not the backoff's 5 s or more"
+    );
+    assert_eq!(h.take().opens.len(), 1);
+}

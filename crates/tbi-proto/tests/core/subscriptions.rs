@@ -339,3 +339,24 @@ fn a_confirmation_after_a_rejection_matched_by_order_stands() {
         SubscriptionStatus::Failed
     );
 }
+
+#[test]
+fn a_signature_the_server_quotes_back_is_not_in_the_error() {
+    let mut h = Harness::new();
+    h.establish("1.1");
+    h.conn.subscribe(h.now, "private-a").unwrap();
+    let request = h.auths().remove(0);
+    h.authorize(&request, None);
+    h.take();
+    let sig = "9b2e".repeat(16);
+    h.server(
+        json!({"event":"pusher:error","channel":"private-a","data":{"code":4009,
+        "message":format!("Expected HMAC SHA256 hex digest of 1.1:private-a, but got {sig}")}}),
+    );
+    h.server(json!({"event":"pusher:error","data":{"code":4200,
+        "message":format!("connection-level note quoting {sig}")}}));
+    let events = h.events();
+    let text = format!("{events:?}");
+    assert!(!text.contains(&sig), "{text}");
+    assert!(text.contains("but got <redacted>"), "{text}");
+}

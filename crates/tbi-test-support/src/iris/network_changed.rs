@@ -62,6 +62,12 @@ pub async fn network_changed_probes_and_retries_now<R: Runtime>() {
         "online {back:?} after the change; the next attempt was 20 s away"
     );
     assert_eq!(server.recorded().evm_calls.len(), 2);
+    let stats = client.iris.stats().await.expect("running");
+    assert_eq!((stats.connections, stats.reconnects), (2, 1), "{stats:?}");
+    assert!(
+        stats.last_gap.is_some() && stats.connected_for.is_some(),
+        "{stats:?}"
+    );
     server.assert_no_violations();
     client.iris.shutdown().await;
 }

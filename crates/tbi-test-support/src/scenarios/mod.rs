@@ -74,6 +74,15 @@ pub async fn public_channel<R: Runtime>(server: &Server) {
     );
     publish_on(server, &channel, "note", "plain text").await;
     assert_eq!(client.message(&channel, "note").await, "plain text");
+    let stats = client.socket.stats().await.expect("running");
+    assert_eq!(
+        (stats.connections, stats.reconnects, stats.events),
+        (1, 0, 2)
+    );
+    assert!(
+        stats.connected_for.is_some() && stats.bytes_received > 100,
+        "{stats:?}"
+    );
     client.socket.shutdown().await;
 }
 
