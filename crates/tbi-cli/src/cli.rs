@@ -58,6 +58,24 @@ pub(crate) struct Common {
     /// Give up (exit 1) after this many seconds.
     #[arg(long, value_name = "SECS", value_parser = positive_seconds)]
     pub(crate) timeout: Option<f64>,
+    /// Trust the operating system's certificate store (or SSL_CERT_FILE) instead of the
+    /// built-in webpki roots, for every TLS connection.
+    #[arg(long)]
+    pub(crate) native_roots: bool,
+}
+
+impl Common {
+    /// The TLS configuration to use: `None` for the default (the webpki roots).
+    pub(crate) fn tls(
+        &self,
+    ) -> Result<Option<std::sync::Arc<tbi_driver::rustls::ClientConfig>>, String> {
+        if !self.native_roots {
+            return Ok(None);
+        }
+        tbi_driver::native_tls_config()
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// `tbi listen`.

@@ -67,7 +67,15 @@ pub(crate) fn human(event: &Event) -> Option<String> {
 
 pub(crate) async fn iris<R: Runtime>(args: IrisArgs, interrupt: &mut Interrupt) -> Exit {
     let out = Out::new(args.common.json);
-    let iris = IrisConnection::<R>::new(IrisConfig::default());
+    let config = match args.common.tls() {
+        Ok(Some(tls)) => IrisConfig::default().tls(tls),
+        Ok(None) => IrisConfig::default(),
+        Err(e) => {
+            error(&e);
+            return Exit::Failed;
+        }
+    };
+    let iris = IrisConnection::<R>::new(config);
     let mut events = iris.events();
     if let Err(e) = iris
         .connect(&args.token, &args.routing_id, &args.evm_url)

@@ -154,6 +154,14 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
     for (name, value) in &args.auth_params {
         builder = builder.auth_param(name, value);
     }
+    match args.common.tls() {
+        Ok(Some(tls)) => builder = builder.tls(tls),
+        Ok(None) => {}
+        Err(e) => {
+            error(&e);
+            return Exit::Failed;
+        }
+    }
     let config = match builder.build() {
         Ok(config) => config,
         Err(e) => {

@@ -137,14 +137,34 @@ pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt
     config.poll_interval = std::time::Duration::from_secs_f64(args.poll_interval);
     config.jitter_seed = seed();
     let mut watch = ConsultationWatch::<R>::new(config, &token);
+    let tls = match args.common.tls() {
+        Ok(tls) => tls,
+        Err(e) => {
+            error(&e);
+            return Exit::Failed;
+        }
+    };
+    if let Some(tls) = &tls {
+        watch = watch.tls(tls.clone());
+    }
     if let Some(path) = args.token_file.clone() {
         watch = watch.token_provider(move || -> TokenFuture {
             let token = read_token(&path);
             Box::pin(async move { token.map_err(FetchError::new) })
         });
     }
-    if let Some(url) = args.ws_url.clone() {
-        watch = watch.socket_config(move |builder| builder.url(url));
+    let ws_url = args.ws_url.clone();
+    if tls.is_some() || ws_url.is_some() {
+        // One customization: a second call would replace the first.
+        watch = watch.socket_config(move |mut builder| {
+            if let Some(tls) = tls {
+                builder = builder.tls(tls);
+            }
+            if let Some(url) = ws_url {
+                builder = builder.url(url);
+            }
+            builder
+        });
     }
     let limit = deadline::<R>(args.common.timeout);
     let ended = run_watch(watch, limit, interrupt, |update| match update {

@@ -148,6 +148,9 @@ pub use runtime::Runtime;
 pub use shared::SharedInstance;
 pub use socket::TbiSocket;
 pub use tls::default_tls_config;
+#[cfg(feature = "native-roots")]
+#[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
+pub use tls::{NativeRootsError, native_tls_config};
 pub use token::{TokenError, TokenFuture, TokenPlacement, TokenProvider};
 #[cfg(feature = "consultation")]
 #[cfg_attr(docsrs, doc(cfg(feature = "consultation")))]
@@ -159,6 +162,9 @@ pub use websocket_limits::{MAX_WRITE_BATCH, MIN_MESSAGE, MIN_READ_BUFFER, WebSoc
 
 /// Re-exported so applications need no direct dependency for the types in the API.
 pub use tbi_proto;
+
+/// Re-exported: a custom TLS configuration is a rustls `ClientConfig`, of this version.
+pub use rustls;
 
 /// Re-exported so applications need no direct dependency for the types in the API.
 #[cfg(feature = "iris")]
@@ -176,10 +182,12 @@ pub mod prelude {
         EventStream, FetchError, HttpError, Lagging, MAX_HTTP_BODY, ReadyError, Runtime,
         SocketConfig, SocketConfigBuilder, SocketConfigError, SocketError, SubscriptionFailure,
         TbiSocketEvent, TokenError, TokenFuture, TokenPlacement, TokenProvider, WebSocketLimits,
-        default_tls_config, tbi_proto,
+        default_tls_config, rustls, tbi_proto,
     };
     #[cfg(feature = "iris")]
     pub use crate::{EventManager, EventManagerFuture, IrisConfig, IrisError, iris_proto};
+    #[cfg(feature = "native-roots")]
+    pub use crate::{NativeRootsError, native_tls_config};
 }
 
 /// The README's examples, compiled and run as doc tests.

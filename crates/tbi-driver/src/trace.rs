@@ -41,6 +41,7 @@ pub(crate) fn pusher_event_name(text: &str) -> &str {
 }
 
 /// The first element's name of an XMPP frame (what the log shows of it), or `?`.
+#[cfg(feature = "iris")]
 pub(crate) fn element_name(text: &str) -> &str {
     let Some(rest) = text.trim_start().strip_prefix('<') else {
         return "?";
@@ -122,7 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_are_named_not_quoted() {
+    fn pusher_frames_are_named_not_quoted() {
         assert_eq!(
             pusher_event_name(r#"{"event":"pusher:error","data":{"message":"but got 9b2e"}}"#),
             "pusher:error"

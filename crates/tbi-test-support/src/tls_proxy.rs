@@ -14,6 +14,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig, ServerConnection};
 
 /// A self-signed certificate for `localhost`.
 pub struct TestCert {
+    pem: String,
     cert: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
 }
@@ -28,9 +29,15 @@ impl TestCert {
         let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
             .expect("generate a certificate");
         Self {
+            pem: generated.cert.pem(),
             cert: generated.cert.der().clone(),
             key: PrivatePkcs8KeyDer::from(generated.signing_key.serialize_der()),
         }
+    }
+
+    /// The certificate in PEM, for a trust store file (`SSL_CERT_FILE`).
+    pub fn pem(&self) -> &str {
+        &self.pem
     }
 
     /// A client configuration that trusts only this certificate.

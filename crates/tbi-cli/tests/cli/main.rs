@@ -9,5 +9,6 @@ mod demo;
 mod iris;
 mod listen;
 mod logs;
+mod tls;
 mod usage;
 mod watch;
