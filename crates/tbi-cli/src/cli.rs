@@ -106,6 +106,10 @@ pub(crate) struct ListenArgs {
     /// Exit 0 after this many application events.
     #[arg(long, value_name = "N")]
     pub(crate) count: Option<u64>,
+    /// Record the session in the fixture format (frames both ways, auth answers, events;
+    /// signatures and secrets redacted), for the replay API and the loopback replay server.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub(crate) record: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub(crate) common: Common,
 }

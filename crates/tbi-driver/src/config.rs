@@ -14,6 +14,7 @@ use url::Url;
 use crate::authorizer::Authorizer;
 use crate::endpoint::redacted;
 use crate::events::DEFAULT_EVENT_BUFFER;
+use crate::recording::RecordSink;
 use crate::tls::default_tls_config;
 use crate::token::{TokenPlacement, TokenProvider};
 use crate::websocket_limits::WebSocketLimits;
@@ -92,6 +93,8 @@ pub struct SocketConfig {
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketLimits,
     pub(crate) event_buffer: usize,
+    /// Where the session is recorded, if anywhere.
+    pub(crate) record: Option<RecordSink>,
 }
 
 impl fmt::Debug for SocketConfig {
@@ -103,6 +106,7 @@ impl fmt::Debug for SocketConfig {
             .field("token_provider", &self.token_provider.is_some())
             .field("websocket", &self.websocket)
             .field("event_buffer", &self.event_buffer)
+            .field("record", &self.record)
             .finish_non_exhaustive()
     }
 }
@@ -140,6 +144,7 @@ pub struct SocketConfigBuilder {
     tls: Option<Arc<ClientConfig>>,
     websocket: WebSocketLimits,
     event_buffer: usize,
+    record: Option<RecordSink>,
 }
 
 impl SocketConfig {
@@ -156,6 +161,7 @@ impl SocketConfig {
             tls: None,
             websocket: WebSocketLimits::default(),
             event_buffer: DEFAULT_EVENT_BUFFER,
+            record: None,
         }
     }
 
@@ -405,6 +411,35 @@ impl SocketConfigBuilder {
         self
     }
 
+    /// Records the session as a fixture (`name` in its header) to `writer`, one line per
+    /// step, flushed after each: what the application asked, what the client sent and
+    /// what the server and the auth endpoint answered, with every signature, shared
+    /// secret and failure message redacted (see
+    /// [`Recorder`](tbi_proto::replay::Recorder)). [`Fixture::parse`](tbi_proto::replay::Fixture::parse)
+    /// and the loopback replay server take the file as it is. The writes happen on the
+    /// socket's task: give a buffered file, not a slow network sink. A write that fails
+    /// stops the recording (logged at warn), never the socket.
+    ///
+    /// ```no_run
+    /// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = std::fs::File::create("session.jsonl")?;
+    /// let config = tbi_driver::SocketConfig::builder("app-key")
+    ///     .cluster("eu")
+    ///     .record("consultation-42", std::io::BufWriter::new(file))
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "replay")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "replay")))]
+    pub fn record(mut self, name: &str, writer: impl std::io::Write + Send + 'static) -> Self {
+        self.record = Some(RecordSink {
+            name: name.to_owned(),
+            writer: std::sync::Arc::new(std::sync::Mutex::new(Box::new(writer))),
+        });
+        self
+    }
+
     /// A fixed jitter seed (tests). By default each socket draws a random one, so a fleet
     /// of clients does not reconnect in lockstep.
     pub fn jitter_seed(mut self, seed: u64) -> Self {
@@ -439,6 +474,7 @@ impl SocketConfigBuilder {
             tls: self.tls.unwrap_or_else(default_tls_config),
             websocket: self.websocket,
             event_buffer: self.event_buffer,
+            record: self.record,
         })
     }
 }

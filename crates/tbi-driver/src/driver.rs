@@ -15,6 +15,7 @@ use crate::config::{AuthSettings, SocketConfig};
 use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
 use crate::error::SocketError;
 use crate::ready::{ReadyError, Waiters};
+use crate::recording::Recording;
 use crate::runtime::Runtime;
 use crate::shared_auth::SharedAuth;
 use crate::socket::Shared;
@@ -63,7 +64,14 @@ pub(crate) enum Answer {
     RefreshCredentials(RefreshId, Result<(), String>),
 }
 
-impl Core for Connection {
+/// The core as the engine drives it: the Pusher [`Connection`], and the recording of
+/// the session when one was asked for.
+pub(crate) struct PusherCore {
+    pub(crate) conn: Connection,
+    pub(crate) recording: Recording,
+}
+
+impl Core for PusherCore {
     type Key = AuthRequestId;
     type Request = Request;
     type Answer = Answer;
@@ -71,7 +79,11 @@ impl Core for Connection {
 
     fn poll_work(&mut self) -> Option<Work<AuthRequestId, Request, Event>> {
         loop {
-            return Some(match self.poll_output()? {
+            let output = self.conn.poll_output()?;
+            if self.recording.is_on() {
+                self.recording.output(&output);
+            }
+            return Some(match output {
                 Output::Open { url } => Work::Open {
                     url: url.into(),
                     subprotocol: None,
@@ -98,7 +110,7 @@ impl Core for Connection {
                     // Application events are traced as frames when they arrive: the hot
                     // path does not pay for a second look.
                     if !matches!(event, Event::Message { .. }) {
-                        crate::trace::pusher_event(&event, self.socket_id());
+                        crate::trace::pusher_event(&event, self.conn.socket_id());
                     }
                     Work::Event(event)
                 }
@@ -109,25 +121,29 @@ impl Core for Connection {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        Connection::poll_timeout(self)
+        self.conn.poll_timeout()
     }
 
     fn write_stall_limit(&self) -> Duration {
         // A peer that reads nothing for as long as a pong may take is as dead as one
         // that answers nothing.
-        self.config().pong_timeout()
+        self.conn.config().pong_timeout()
     }
 
     fn handle_ping_pong(&mut self, now: Instant) {
-        self.handle_ws_ping(now);
+        self.conn.handle_ws_ping(now);
     }
 
     fn handle_open(&mut self, now: Instant) {
-        self.handle_ws_open(now);
+        self.recording.server_open();
+        self.conn.handle_ws_open(now);
     }
 
     fn handle_text(&mut self, now: Instant, text: &str) {
-        self.handle_ws_text(now, text);
+        if self.recording.is_on() {
+            self.recording.server_text(text);
+        }
+        self.conn.handle_ws_text(now, text);
     }
 
     fn frame_name(text: &str) -> &str {
@@ -135,23 +151,56 @@ impl Core for Connection {
     }
 
     fn handle_binary(&mut self, now: Instant, data: &[u8]) {
-        self.handle_ws_binary(now, data);
+        self.conn.handle_ws_binary(now, data);
     }
 
     fn handle_closed(&mut self, now: Instant, code: u16, reason: &str) {
-        self.handle_ws_closed(now, code, reason);
+        self.recording.server_close(code, reason);
+        self.conn.handle_ws_closed(now, code, reason);
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        Connection::handle_timeout(self, now);
+        self.conn.handle_timeout(now);
     }
 
     fn handle_answer(&mut self, now: Instant, answer: Answer) {
         match answer {
-            Answer::Authorize(id, answer) => self.handle_auth(now, id, answer),
-            Answer::RefreshCredentials(id, answer) => self.handle_credentials(now, id, answer),
+            Answer::Authorize(id, answer) => {
+                self.recording.auth_response(id, &answer);
+                self.conn.handle_auth(now, id, answer);
+            }
+            Answer::RefreshCredentials(id, answer) => {
+                self.recording.refresh_response(&answer);
+                self.conn.handle_credentials(now, id, answer);
+            }
         }
     }
+}
+
+/// What a command is in a recording: the fixture step's name and value.
+fn recorded(command: &Command) -> Option<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    Some(match command {
+        Command::Connect(_) => ("connect", json!({})),
+        // A shutdown disconnects first: the recording's close follows a `disconnect`.
+        Command::Disconnect(_) | Command::Shutdown(_) => ("disconnect", json!({})),
+        Command::Subscribe(channel, _) => ("subscribe", json!(channel)),
+        Command::Unsubscribe(channel, _) => ("unsubscribe", json!(channel)),
+        Command::Trigger {
+            channel,
+            event,
+            data,
+            ..
+        } => (
+            "trigger",
+            json!({"channel": channel, "event": event, "data": data}),
+        ),
+        Command::Signin(_) => ("signin", json!({})),
+        Command::UpdateAuth(..) | Command::UpdateToken(..) | Command::SetAuthorizer(..) => {
+            ("credentials_updated", json!({}))
+        }
+        _ => return None,
+    })
 }
 
 /// Asks the token provider for a fresh token and puts it in place.
@@ -194,7 +243,7 @@ fn performer<R: Runtime>(config: &SocketConfig, auth: &SharedAuth) -> Performer<
 }
 
 pub(crate) struct Driver<R: Runtime> {
-    engine: Engine<R, Connection>,
+    engine: Engine<R, PusherCore>,
     shared: Arc<Shared>,
     bindings: Arc<Bindings>,
     waiters: Waiters,
@@ -207,7 +256,10 @@ impl<R: Runtime> Driver<R> {
     pub(crate) fn new(config: SocketConfig, shared: Arc<Shared>, bindings: Arc<Bindings>) -> Self {
         let auth = SharedAuth::new(config.auth.clone());
         let engine = Engine::new(
-            Connection::new(config.core.clone()),
+            PusherCore {
+                conn: Connection::new(config.core.clone()),
+                recording: Recording::new(config.record.clone(), &config.core),
+            },
             performer::<R>(&config, &auth),
             config.tls.clone(),
             config.websocket,
@@ -224,15 +276,15 @@ impl<R: Runtime> Driver<R> {
 }
 
 impl<R: Runtime> Drive<R> for Driver<R> {
-    type Core = Connection;
+    type Core = PusherCore;
     type Command = Command;
 
-    fn engine(&mut self) -> &mut Engine<R, Connection> {
+    fn engine(&mut self) -> &mut Engine<R, PusherCore> {
         &mut self.engine
     }
 
     fn abandon(&mut self, now: Instant) {
-        self.engine.core.disconnect(now);
+        self.engine.core.conn.disconnect(now);
     }
 
     fn perform(&mut self) {
@@ -247,7 +299,12 @@ impl<R: Runtime> Drive<R> for Driver<R> {
 
     /// Applies a command; returns the reply of a shutdown, which ends the loop.
     fn apply(&mut self, now: Instant, command: Command) -> Option<Reply<()>> {
-        let conn = &mut self.engine.core;
+        if self.engine.core.recording.is_on()
+            && let Some((kind, value)) = recorded(&command)
+        {
+            self.engine.core.recording.command(kind, value);
+        }
+        let conn = &mut self.engine.core.conn;
         match command {
             Command::Connect(reply) => {
                 self.waiters.on_connect();
@@ -294,7 +351,7 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 self.engine.performer = performer::<R>(&config, &self.auth);
                 self.engine.tls = config.tls.clone();
                 self.engine.websocket = config.websocket;
-                self.engine.core.reconfigure(now, config.core.clone());
+                self.engine.core.conn.reconfigure(now, config.core.clone());
                 self.shared.set_event_buffer(config.event_buffer);
                 self.config = *config;
                 let _ = reply.send(());
@@ -314,7 +371,7 @@ impl<R: Runtime> Drive<R> for Driver<R> {
             Command::SetAuthorizer(authorizer, reply) => {
                 self.config.authorizer = authorizer;
                 self.engine.performer = performer::<R>(&self.config, &self.auth);
-                self.engine.core.credentials_updated(now);
+                self.engine.core.conn.credentials_updated(now);
                 let _ = reply.send(());
             }
             Command::Query(query) => query(conn),

@@ -110,6 +110,7 @@ mod http;
 #[cfg(feature = "iris")]
 mod iris;
 mod ready;
+mod recording;
 mod runtime;
 mod shared;
 mod shared_auth;

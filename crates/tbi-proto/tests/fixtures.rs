@@ -141,3 +141,88 @@ fn timing_is_checked() {
         .to_string();
     assert!(error.contains("earlier than the recorded"), "{error}");
 }
+
+/// A session driven by hand against the core and recorded with `Recorder` replays as a
+/// fixture: the same outputs, in order, and the same events; no signature in the file.
+#[test]
+fn a_recorded_session_replays_as_it_was() {
+    use std::time::{Duration, Instant};
+    use tbi_proto::backend::AuthSigner;
+    use tbi_proto::replay::Recorder;
+    use tbi_proto::{Config, Connection, Output};
+
+    let config = Config::builder("app-key")
+        .url("ws://127.0.0.1:6001")
+        .jitter_seed(7)
+        .build()
+        .unwrap();
+    let signer = AuthSigner::new("app-key", "app-secret");
+    let mut lines = vec![Recorder::header("recorded", "by hand", &config)];
+    let mut recorder = Recorder::default();
+    let mut conn = Connection::new(config);
+    let t0 = Instant::now();
+    let mut signatures = vec![];
+    let mut drain = |conn: &mut Connection,
+                     recorder: &mut Recorder,
+                     lines: &mut Vec<String>,
+                     now| {
+        while let Some(output) = conn.poll_output() {
+            lines.extend(recorder.output(now, &output));
+            if let Output::Authorize(request) = output {
+                let answer =
+                    signer.authorize_channel(&request.socket_id, request.channel().unwrap(), None);
+                signatures.push(answer.auth.clone());
+                lines.push(recorder.auth_response(now, &request.target, &Ok(answer.clone())));
+                conn.handle_auth(now, request.id, Ok(answer));
+            }
+        }
+    };
+    let at = |ms| t0 + Duration::from_millis(ms);
+    lines.extend(recorder.command(at(0), "subscribe", "private-consultation-42".into()));
+    conn.subscribe(at(0), "private-consultation-42").unwrap();
+    lines.extend(recorder.command(at(0), "connect", serde_json::json!({})));
+    conn.connect(at(0));
+    drain(&mut conn, &mut recorder, &mut lines, at(0));
+    let server = [
+        (
+            15,
+            r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1\",\"activity_timeout\":120}"}"#,
+        ),
+        (
+            40,
+            r#"{"event":"pusher_internal:subscription_succeeded","channel":"private-consultation-42","data":"{}"}"#,
+        ),
+        (
+            900,
+            r#"{"event":"call-status","channel":"private-consultation-42","data":"{\"status\":\"accepted\"}"}"#,
+        ),
+    ];
+    lines.push(recorder.server_open(at(10)));
+    conn.handle_ws_open(at(10));
+    for (ms, text) in server {
+        lines.push(recorder.server_text(at(ms), text));
+        conn.handle_ws_text(at(ms), text);
+        drain(&mut conn, &mut recorder, &mut lines, at(ms));
+    }
+    lines.push(recorder.server_close(at(2000), 4200, "restart"));
+    conn.handle_ws_closed(at(2000), 4200, "restart");
+    drain(&mut conn, &mut recorder, &mut lines, at(2000));
+
+    let text = lines.join("\n");
+    for signature in &signatures {
+        assert!(
+            !text.contains(signature.as_str()),
+            "a signature in the recording:\n{text}"
+        );
+    }
+    let fixture = Fixture::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let report = fixture.replay().unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(report.outputs_checked >= 4, "{report:?}");
+    assert!(
+        report
+            .events
+            .iter()
+            .any(|e| matches!(&e.event, Event::Message { data, .. } if data.contains("accepted"))),
+        "{report:?}"
+    );
+}

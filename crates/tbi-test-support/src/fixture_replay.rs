@@ -58,7 +58,11 @@ pub const REAL_TIME_FIXTURES: [&str; 11] = [
 /// Plays `fixtures/{name}.jsonl` to a real socket on runtime `R`, performing the
 /// application's steps and checking its events, and panics at the first difference.
 pub async fn replay<R: Runtime>(name: &str) {
-    let fixture = load(name);
+    replay_fixture::<R>(name, load(name)).await;
+}
+
+/// Plays `fixture` (named `name` in the failures) like [`replay`]: a recording, say.
+pub async fn replay_fixture<R: Runtime>(name: &str, fixture: Fixture) {
     let mut server = ReplayServer::start(fixture.clone()).expect("the replay server starts");
     let mut settings = fixture.config.clone();
     settings.url = server.ws_url();

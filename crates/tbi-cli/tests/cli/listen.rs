@@ -3,31 +3,15 @@
 
 use std::time::Duration;
 
-use tbi_test_support::app::APP_KEY;
 use tbi_test_support::auth_endpoint::AuthEndpoint;
 use tbi_test_support::client::unique;
 use tbi_test_support::publish::{publish, publish_encrypted};
 use tbi_test_support::servers::{Server, ServerKind};
 
-use crate::support::{json, run, spawn};
+use crate::support::{json, listen_args, run, spawn};
 
 fn sockudo() -> std::sync::Arc<Server> {
     Server::shared(ServerKind::Sockudo)
-}
-
-/// `listen --key APP_KEY --url {url} --channel {channel}`, then `rest`.
-fn listen_args<'a>(url: &'a str, channel: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "listen",
-        "--key",
-        APP_KEY,
-        "--url",
-        url,
-        "--channel",
-        channel,
-    ];
-    args.extend_from_slice(rest);
-    args
 }
 
 /// Listens on `channel` for one event, publishes `data` once subscribed, and returns the

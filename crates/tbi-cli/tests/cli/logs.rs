@@ -9,7 +9,7 @@ use tbi_test_support::client::unique;
 use tbi_test_support::publish::publish_encrypted;
 use tbi_test_support::servers::{Server, ServerKind};
 
-use crate::support::spawn;
+use crate::support::{listen_args, spawn};
 
 const TOKEN: &str = "api-token-that-must-not-be-logged";
 
@@ -23,25 +23,23 @@ fn logs_of_one_event(verbosity: &str) -> String {
     let endpoint = format!("{}?access-token={TOKEN}", auth.url());
     let bearer = format!("Authorization: Bearer {TOKEN}");
     let url = server.ws_url();
-    let mut listener = spawn(&[
-        verbosity,
-        "listen",
-        "--key",
-        APP_KEY,
-        "--url",
+    let mut args = vec![verbosity];
+    args.extend(listen_args(
         &url,
-        "--channel",
         &channel,
-        "--auth-endpoint",
-        &endpoint,
-        "--auth-header",
-        &bearer,
-        "--count",
-        "1",
-        "--timeout",
-        "20",
-        "--json",
-    ]);
+        &[
+            "--auth-endpoint",
+            &endpoint,
+            "--auth-header",
+            &bearer,
+            "--count",
+            "1",
+            "--timeout",
+            "20",
+            "--json",
+        ],
+    ));
+    let mut listener = spawn(&args);
     listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
     publish_encrypted(
         &server.http_url(),

@@ -7,6 +7,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tbi_test_support::app::APP_KEY;
+
 /// How long anything the binary must do may take.
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -144,4 +146,19 @@ impl Running {
 
 pub fn json(line: &str) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"))
+}
+
+/// `listen --key APP_KEY --url {url} --channel {channel}`, then `rest`.
+pub fn listen_args<'a>(url: &'a str, channel: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "listen",
+        "--key",
+        APP_KEY,
+        "--url",
+        url,
+        "--channel",
+        channel,
+    ];
+    args.extend_from_slice(rest);
+    args
 }

@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use tbi_test_support::app::APP_KEY;
 use tbi_test_support::client::unique;
 use tbi_test_support::publish::publish;
 use tbi_test_support::servers::{Server, ServerKind};
 use tbi_test_support::tls_proxy::{TestCert, TlsProxy};
 
-use crate::support::spawn_with_env;
+use crate::support::{listen_args, spawn_with_env};
 
 #[test]
 fn native_roots_trust_the_system_store_and_the_default_does_not() {
@@ -24,22 +23,12 @@ fn native_roots_trust_the_system_store_and_the_default_does_not() {
     let url = format!("wss://localhost:{}", proxy.port());
     let channel = unique("consultation-");
     let args = |extra: &[&'static str], timeout: &'static str| {
-        let mut args = vec![
-            "listen",
-            "--key",
-            APP_KEY,
-            "--url",
-            &url,
-            "--channel",
-            &channel,
-            "--count",
-            "1",
-            "--json",
-            "--timeout",
-            timeout,
-        ];
-        args.extend_from_slice(extra);
-        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+        let mut rest = vec!["--count", "1", "--json", "--timeout", timeout];
+        rest.extend_from_slice(extra);
+        listen_args(&url, &channel, &rest)
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     };
 
     let trusted = args(&["--native-roots"], "20");

@@ -27,7 +27,7 @@ pub struct Fixture {
 }
 
 /// The client configuration of a fixture's header.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixtureConfig {
     /// App key.
@@ -35,28 +35,28 @@ pub struct FixtureConfig {
     /// Base URL (`ws://…` or `wss://…`).
     pub url: String,
     /// Activity timeout, ms (default 120 000).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_timeout_ms: Option<u64>,
     /// Pong timeout, ms (default 30 000).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pong_timeout_ms: Option<u64>,
     /// Handshake timeout, ms (default 15 000).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handshake_timeout_ms: Option<u64>,
     /// Auth timeout, ms (default 10 000).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_timeout_ms: Option<u64>,
     /// Reconnect: first delay, ms (default 1 000).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnect_initial_ms: Option<u64>,
     /// Reconnect: delay cap, ms (default 30 000).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnect_max_ms: Option<u64>,
     /// Reconnect: attempt limit (default none).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnect_max_attempts: Option<u32>,
     /// Jitter seed (default 0).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Ask for fresh credentials when the auth endpoint refuses them (default off): the
     /// application has a token provider.

@@ -33,6 +33,8 @@
 
 mod fixture;
 mod player;
+mod recorder;
 
 pub use fixture::{Action, AuthSubject, Fixture, FixtureConfig, FixtureError, MAX_DURATION, Step};
 pub use player::{ReplayError, ReplayReport, TimedEvent, event_matches, frames_match, urls_match};
+pub use recorder::{REDACTED, Recorder};
