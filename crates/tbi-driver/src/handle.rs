@@ -63,7 +63,9 @@ pub(crate) type CommandQueue<C> = mpsc::UnboundedReceiver<Queued<C>>;
 
 /// The handlers, the event streams and the last connection state of one connection.
 pub(crate) struct Shared<H, E, S> {
-    handlers: Mutex<H>,
+    /// Replaced whole on each change, so the event path takes one reference count, not a
+    /// copy of every handler.
+    handlers: Mutex<Arc<H>>,
     subscribers: Subscribers<E>,
     /// The capacity of new event streams.
     event_buffer: AtomicUsize,
@@ -89,14 +91,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<H: Clone, E, S: Copy> Shared<H, E, S> {
-    /// A copy of the handlers, to call outside the lock.
-    pub(crate) fn handlers(&self) -> H {
+    /// The handlers as they are now, to call outside the lock.
+    pub(crate) fn handlers(&self) -> Arc<H> {
         lock(&self.handlers).clone()
     }
 
-    /// Changes the handlers.
+    /// Changes the handlers (a new set replaces the old; a dispatch under way keeps the
+    /// set it took).
     pub(crate) fn update_handlers(&self, update: impl FnOnce(&mut H)) {
-        update(&mut lock(&self.handlers));
+        let mut current = lock(&self.handlers);
+        let mut next = H::clone(&current);
+        update(&mut next);
+        *current = Arc::new(next);
     }
 
     pub(crate) fn set_state(&self, state: S) {
