@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real Pusher-protocol servers the adapter tests run against (sockudo and
-# soketi), once per machine: they are cached under $TBI_SERVERS_DIR (default
-# ~/.cache/tbi/servers) and a second run only checks their versions.
+# soketi) and the HTTP proxy of the proxy tests (tinyproxy), once per machine: the
+# servers are cached under $TBI_SERVERS_DIR (default ~/.cache/tbi/servers) and a second
+# run only checks their versions; tinyproxy comes from apt-get.
 #
 # Needs: cargo, and for sockudo's build protoc (installed with apt-get when missing);
 # for soketi node and npm (installed with apt-get when missing).
@@ -60,5 +61,18 @@ JSON
     [ -x "$bin" ] || { echo "soketi did not install: $bin is missing" >&2; exit 1; }
 }
 
+# tinyproxy, the HTTP proxy of the HTTPS_PROXY / NO_PROXY tests (Debian's package).
+install_tinyproxy() {
+    if command -v tinyproxy >/dev/null; then
+        echo "tinyproxy: installed ($(command -v tinyproxy))"
+        return
+    fi
+    apt_install tinyproxy
+    command -v tinyproxy >/dev/null || { echo "tinyproxy did not install" >&2; exit 1; }
+    # The package may start a system proxy on port 8888; the tests start their own.
+    pkill -x tinyproxy 2>/dev/null || true
+}
+
 install_sockudo
 install_soketi
+install_tinyproxy

@@ -109,6 +109,7 @@ mod handlers;
 mod http;
 #[cfg(feature = "iris")]
 mod iris;
+mod proxy;
 mod ready;
 mod recording;
 mod runtime;

@@ -20,14 +20,24 @@ pub(crate) enum Transport<S> {
     Tls(Box<TlsStream<S>>),
 }
 
-/// Connects to `host:port`, over TLS when `tls` is given (the host is the server name).
-/// `host` is a domain or an IP address without brackets.
+/// Connects to `host:port`, over TLS when `tls` is given (the host is the server name),
+/// through the environment's HTTP proxy when one applies (see [`crate::proxy`]). `host`
+/// is a domain or an IP address without brackets.
 pub(crate) async fn connect<R: Runtime>(
     host: &str,
     port: u16,
     tls: Option<Arc<ClientConfig>>,
 ) -> io::Result<Transport<R::TcpStream>> {
-    let tcp = R::connect_tcp(host.to_owned(), port).await?;
+    let proxy =
+        crate::proxy::for_target(host, port, tls.is_some(), |name| std::env::var(name).ok())?;
+    let tcp = match proxy {
+        None => R::connect_tcp(host.to_owned(), port).await?,
+        Some(proxy) => {
+            let mut tcp = R::connect_tcp(proxy.host.clone(), proxy.port).await?;
+            crate::proxy::tunnel(&mut tcp, &proxy, host, port).await?;
+            tcp
+        }
+    };
     match tls {
         None => Ok(Transport::Plain(tcp)),
         Some(config) => {

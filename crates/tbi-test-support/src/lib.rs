@@ -10,6 +10,7 @@ mod block;
 pub mod client;
 pub mod fault_proxy;
 pub mod fixture_replay;
+pub mod http_proxy;
 pub mod iris;
 mod macros;
 pub mod memory;

@@ -9,6 +9,7 @@ mod demo;
 mod iris;
 mod listen;
 mod logs;
+mod proxy;
 mod record;
 mod tls;
 mod usage;
