@@ -62,6 +62,14 @@ pub(crate) struct Common {
     /// built-in webpki roots, for every TLS connection.
     #[arg(long)]
     pub(crate) native_roots: bool,
+    /// The HTTP proxy of every connection, `http://[user:password@]host:port`, instead of
+    /// the environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
+    #[arg(long, value_name = "URL", value_parser = proxy)]
+    pub(crate) proxy: Option<tbi_driver::ProxySetting>,
+}
+
+fn proxy(url: &str) -> Result<tbi_driver::ProxySetting, String> {
+    tbi_driver::ProxySetting::http(url).map_err(|e| e.to_string())
 }
 
 impl Common {

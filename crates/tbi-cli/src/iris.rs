@@ -75,6 +75,10 @@ pub(crate) async fn iris<R: Runtime>(args: IrisArgs, interrupt: &mut Interrupt) 
             return Exit::Failed;
         }
     };
+    let config = match &args.common.proxy {
+        Some(proxy) => config.proxy(proxy.clone()),
+        None => config,
+    };
     let iris = IrisConnection::<R>::new(config);
     let mut events = iris.events();
     if let Err(e) = iris

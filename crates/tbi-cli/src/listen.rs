@@ -168,6 +168,9 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
             }
         }
     }
+    if let Some(proxy) = &args.common.proxy {
+        builder = builder.proxy(proxy.clone());
+    }
     match args.common.tls() {
         Ok(Some(tls)) => builder = builder.tls(tls),
         Ok(None) => {}

@@ -154,7 +154,8 @@ pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt
         });
     }
     let ws_url = args.ws_url.clone();
-    if tls.is_some() || ws_url.is_some() {
+    let proxy = args.common.proxy.clone();
+    if tls.is_some() || ws_url.is_some() || proxy.is_some() {
         // One customization: a second call would replace the first.
         watch = watch.socket_config(move |mut builder| {
             if let Some(tls) = tls {
@@ -162,6 +163,9 @@ pub(crate) async fn watch<R: Runtime>(args: WatchArgs, interrupt: &mut Interrupt
             }
             if let Some(url) = ws_url {
                 builder = builder.url(url);
+            }
+            if let Some(proxy) = proxy {
+                builder = builder.proxy(proxy);
             }
             builder
         });

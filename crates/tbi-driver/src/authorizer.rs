@@ -11,6 +11,7 @@ use tbi_proto::{AuthFailure, AuthRequest, AuthResponse, AuthTarget};
 
 use crate::config::AuthSettings;
 use crate::http::{self, HttpRequest};
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::shared_auth::SharedAuth;
 
@@ -67,11 +68,19 @@ where
 pub struct HttpAuthorizer<R> {
     settings: SharedAuth,
     tls: Arc<ClientConfig>,
+    proxy: ProxySetting,
     timeout: Duration,
     runtime: PhantomData<fn() -> R>,
 }
 
 impl<R: Runtime> HttpAuthorizer<R> {
+    /// Through this proxy (the environment's by default).
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// An authorizer for these endpoints.
     pub fn new(settings: AuthSettings, tls: Arc<ClientConfig>, timeout: Duration) -> Self {
         Self::shared(SharedAuth::new(settings), tls, timeout)
@@ -82,6 +91,7 @@ impl<R: Runtime> HttpAuthorizer<R> {
         Self {
             settings,
             tls,
+            proxy: ProxySetting::default(),
             timeout,
             runtime: PhantomData,
         }
@@ -127,19 +137,18 @@ impl<R: Runtime> HttpAuthorizer<R> {
 impl<R: Runtime> Authorizer for HttpAuthorizer<R> {
     fn authorize(&self, request: &AuthRequest) -> AuthFuture {
         let http_request = self.request(request);
-        let tls = self.tls.clone();
+        let (tls, proxy) = (self.tls.clone(), self.proxy.clone());
         let timeout = self.timeout;
         Box::pin(async move {
-            let response =
-                http::send::<R>(http_request?, tls, timeout)
-                    .await
-                    .map_err(|e| match e {
-                        // The endpoint answered: its status is what the app can act on.
-                        http::HttpError::BodyTooLarge { status, .. } => {
-                            AuthFailure::http(status, e.to_string())
-                        }
-                        other => AuthFailure::other(other.to_string()),
-                    })?;
+            let response = http::send::<R>(http_request?, tls, proxy, timeout)
+                .await
+                .map_err(|e| match e {
+                    // The endpoint answered: its status is what the app can act on.
+                    http::HttpError::BodyTooLarge { status, .. } => {
+                        AuthFailure::http(status, e.to_string())
+                    }
+                    other => AuthFailure::other(other.to_string()),
+                })?;
             AuthResponse::from_http(response.status, &response.body)
         })
     }

@@ -14,6 +14,7 @@ use url::Url;
 use crate::authorizer::Authorizer;
 use crate::endpoint::redacted;
 use crate::events::DEFAULT_EVENT_BUFFER;
+use crate::proxy::ProxySetting;
 use crate::recording::RecordSink;
 use crate::tls::default_tls_config;
 use crate::token::{TokenPlacement, TokenProvider};
@@ -95,6 +96,7 @@ pub struct SocketConfig {
     pub(crate) event_buffer: usize,
     /// Where the session is recorded, if anywhere.
     pub(crate) record: Option<RecordSink>,
+    pub(crate) proxy: ProxySetting,
 }
 
 impl fmt::Debug for SocketConfig {
@@ -107,6 +109,7 @@ impl fmt::Debug for SocketConfig {
             .field("websocket", &self.websocket)
             .field("event_buffer", &self.event_buffer)
             .field("record", &self.record)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -145,6 +148,7 @@ pub struct SocketConfigBuilder {
     websocket: WebSocketLimits,
     event_buffer: usize,
     record: Option<RecordSink>,
+    proxy: ProxySetting,
 }
 
 impl SocketConfig {
@@ -162,6 +166,7 @@ impl SocketConfig {
             websocket: WebSocketLimits::default(),
             event_buffer: DEFAULT_EVENT_BUFFER,
             record: None,
+            proxy: ProxySetting::default(),
         }
     }
 
@@ -440,6 +445,28 @@ impl SocketConfigBuilder {
         self
     }
 
+    /// The HTTP proxy of the WebSocket and the auth requests: the environment's by
+    /// default (`HTTPS_PROXY` for `wss`/`https`, `HTTP_PROXY` for `ws`/`http`,
+    /// `ALL_PROXY`, `NO_PROXY`), [`ProxySetting::direct`] for none, or
+    /// [`ProxySetting::http`] for a given one. A custom [`authorizer`](Self::authorizer)
+    /// makes its own requests.
+    ///
+    /// ```
+    /// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tbi_driver::{ProxySetting, SocketConfig};
+    ///
+    /// let config = SocketConfig::builder("app-key")
+    ///     .cluster("eu")
+    ///     .proxy(ProxySetting::http("http://proxy.corp:3128")?)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// A fixed jitter seed (tests). By default each socket draws a random one, so a fleet
     /// of clients does not reconnect in lockstep.
     pub fn jitter_seed(mut self, seed: u64) -> Self {
@@ -475,6 +502,7 @@ impl SocketConfigBuilder {
             websocket: self.websocket,
             event_buffer: self.event_buffer,
             record: self.record,
+            proxy: self.proxy,
         })
     }
 }

@@ -213,11 +213,14 @@ async fn refresh(provider: Option<Arc<dyn TokenProvider>>, auth: SharedAuth) -> 
 fn performer<R: Runtime>(config: &SocketConfig, auth: &SharedAuth) -> Performer<Request, Answer> {
     let authorizer: Arc<dyn Authorizer> = match &config.authorizer {
         Some(custom) => custom.clone(),
-        None => Arc::new(HttpAuthorizer::<R>::shared(
-            auth.clone(),
-            config.tls.clone(),
-            config.core.auth_timeout(),
-        )),
+        None => Arc::new(
+            HttpAuthorizer::<R>::shared(
+                auth.clone(),
+                config.tls.clone(),
+                config.core.auth_timeout(),
+            )
+            .with_proxy(config.proxy.clone()),
+        ),
     };
     let provider = config.token_provider.clone();
     let auth = auth.clone();
@@ -263,6 +266,7 @@ impl<R: Runtime> Driver<R> {
             performer::<R>(&config, &auth),
             config.tls.clone(),
             config.websocket,
+            config.proxy.clone(),
         );
         Self {
             engine,
@@ -351,6 +355,7 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 self.engine.performer = performer::<R>(&config, &self.auth);
                 self.engine.tls = config.tls.clone();
                 self.engine.websocket = config.websocket;
+                self.engine.proxy = config.proxy.clone();
                 self.engine.core.conn.reconfigure(now, config.core.clone());
                 self.shared.set_event_buffer(config.event_buffer);
                 self.config = *config;

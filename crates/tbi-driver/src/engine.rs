@@ -33,6 +33,7 @@ use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use rustls::ClientConfig;
 use url::Url;
 
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport::Transport;
 use crate::websocket::{self, WebSocket};
@@ -266,6 +267,7 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     busy_turns: u32,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketLimits,
+    pub(crate) proxy: ProxySetting,
 }
 
 impl<R: Runtime, C: Core> Engine<R, C> {
@@ -274,6 +276,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         performer: Performer<C::Request, C::Answer>,
         tls: Arc<ClientConfig>,
         websocket: WebSocketLimits,
+        proxy: ProxySetting,
     ) -> Self {
         Self {
             core,
@@ -288,6 +291,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             busy_turns: 0,
             tls,
             websocket,
+            proxy,
         }
     }
 
@@ -297,13 +301,14 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         while let Some(work) = self.core.poll_work() {
             match work {
                 Work::Open { url, subprotocol } => {
-                    let (tls, config) = (self.tls.clone(), self.websocket);
+                    let (tls, config, proxy) =
+                        (self.tls.clone(), self.websocket, self.proxy.clone());
                     let connect = async move {
                         // Only the host is logged: the path and query may carry tokens.
                         let url = Url::parse(&url)
                             .map_err(|e| format!("the WebSocket URL is not valid: {e}"))?;
                         tracing::debug!(host = url.host_str().unwrap_or_default(), "opening");
-                        websocket::connect::<R>(url, subprotocol, tls, config)
+                        websocket::connect::<R>(url, subprotocol, tls, config, proxy)
                             .await
                             .map(Box::new)
                     };

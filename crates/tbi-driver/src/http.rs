@@ -14,6 +14,7 @@ use smol_hyper::rt::FuturesIo;
 use url::Url;
 
 use crate::endpoint::{host_port_tls, redacted};
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport;
 
@@ -115,11 +116,12 @@ pub enum HttpError {
 pub(crate) async fn send<R: Runtime>(
     request: HttpRequest,
     tls: Arc<ClientConfig>,
+    proxy: ProxySetting,
     timeout: Duration,
 ) -> Result<HttpResponse, HttpError> {
     let endpoint = redacted(&request.url);
     let deadline = R::sleep_until(tbi_common::deadline(Instant::now(), timeout));
-    let exchange = Box::pin(exchange::<R>(request, tls, endpoint.clone()));
+    let exchange = Box::pin(exchange::<R>(request, tls, proxy, endpoint.clone()));
     match select(exchange, Box::pin(deadline)).await {
         Either::Left((result, _)) => result,
         Either::Right(((), _)) => Err(HttpError::Timeout { endpoint, timeout }),
@@ -129,10 +131,11 @@ pub(crate) async fn send<R: Runtime>(
 async fn exchange<R: Runtime>(
     request: HttpRequest,
     tls: Arc<ClientConfig>,
+    proxy: ProxySetting,
     endpoint: String,
 ) -> Result<HttpResponse, HttpError> {
     let (host, port, use_tls) = host_port_tls(&request.url).map_err(HttpError::InvalidUrl)?;
-    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls))
+    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls), &proxy)
         .await
         .map_err(|e| HttpError::Connect {
             endpoint: endpoint.clone(),
@@ -213,6 +216,7 @@ pub(crate) async fn get<R: Runtime>(
     url: &str,
     headers: Vec<(String, String)>,
     tls: Arc<ClientConfig>,
+    proxy: ProxySetting,
     timeout: Duration,
 ) -> Result<HttpResponse, HttpError> {
     let url = Url::parse(url).map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
@@ -222,7 +226,7 @@ pub(crate) async fn get<R: Runtime>(
         headers,
         body: Vec::new(),
     };
-    send::<R>(request, tls, timeout).await
+    send::<R>(request, tls, proxy, timeout).await
 }
 
 #[cfg(test)]

@@ -145,6 +145,7 @@ pub use iris::{
     error::IrisError,
     event_manager::{EventManager, EventManagerFuture, HttpEventManager},
 };
+pub use proxy::{InvalidProxy, ProxySetting};
 pub use ready::ReadyError;
 pub use runtime::Runtime;
 pub use shared::SharedInstance;
@@ -181,10 +182,10 @@ pub mod prelude {
     pub use crate::{ApiFuture, ConsultationApi, WatchError, WatchUpdate};
     pub use crate::{
         AuthFuture, AuthSettings, Authorizer, Binding, COMMAND_QUEUE, DEFAULT_EVENT_BUFFER,
-        EventStream, FetchError, HttpError, Lagging, MAX_HTTP_BODY, ReadyError, Runtime,
-        SocketConfig, SocketConfigBuilder, SocketConfigError, SocketError, SubscriptionFailure,
-        TbiSocketEvent, TokenError, TokenFuture, TokenPlacement, TokenProvider, WebSocketLimits,
-        default_tls_config, rustls, tbi_proto,
+        EventStream, FetchError, HttpError, InvalidProxy, Lagging, MAX_HTTP_BODY, ProxySetting,
+        ReadyError, Runtime, SocketConfig, SocketConfigBuilder, SocketConfigError, SocketError,
+        SubscriptionFailure, TbiSocketEvent, TokenError, TokenFuture, TokenPlacement,
+        TokenProvider, WebSocketLimits, default_tls_config, rustls, tbi_proto,
     };
     #[cfg(feature = "iris")]
     pub use crate::{EventManager, EventManagerFuture, IrisConfig, IrisError, iris_proto};

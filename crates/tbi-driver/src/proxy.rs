@@ -1,4 +1,4 @@
-//! HTTP proxies, as the environment names them (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+//! HTTP proxies, from the configuration ([`ProxySetting`]) or as the environment names them (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
 //! `NO_PROXY`, upper or lower case): every connection, WebSocket or HTTP, goes through a
 //! `CONNECT` tunnel to the proxy when one applies, and TLS runs end to end inside it.
 
@@ -6,6 +6,77 @@ use std::io;
 
 use base64::Engine as _;
 use futures::{AsyncReadExt, AsyncWriteExt};
+
+/// Which proxy the connections use: the environment's (the default), none, or one given.
+///
+/// ```
+/// use tbi_driver::ProxySetting;
+///
+/// let corporate = ProxySetting::http("http://user:secret@proxy.corp:3128")?;
+/// assert!(!format!("{corporate:?}").contains("secret"));
+/// assert!(ProxySetting::http("socks5://proxy.corp:1080").is_err());
+/// let _direct = ProxySetting::direct();
+/// # Ok::<(), tbi_driver::InvalidProxy>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ProxySetting(Choice);
+
+#[derive(Clone, PartialEq, Eq, Default)]
+enum Choice {
+    #[default]
+    Environment,
+    Direct,
+    Http(Proxy),
+}
+
+/// A proxy URL that cannot be used: the reason, never the URL (it may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct InvalidProxy {
+    reason: String,
+}
+
+impl ProxySetting {
+    /// The environment's `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY`, read at
+    /// each connection (the default).
+    pub fn from_environment() -> Self {
+        Self(Choice::Environment)
+    }
+
+    /// No proxy, whatever the environment says.
+    pub fn direct() -> Self {
+        Self(Choice::Direct)
+    }
+
+    /// This HTTP `CONNECT` proxy for every connection, whatever the environment says:
+    /// `http://[user:password@]host[:port]` (port 80 by default).
+    pub fn http(url: &str) -> Result<Self, InvalidProxy> {
+        parse(url)
+            .map(|proxy| Self(Choice::Http(proxy)))
+            .map_err(|e| InvalidProxy {
+                reason: e.to_string(),
+            })
+    }
+
+    /// The proxy for `host:port`, if any.
+    pub(crate) fn resolve(&self, host: &str, port: u16, tls: bool) -> io::Result<Option<Proxy>> {
+        match &self.0 {
+            Choice::Environment => for_target(host, port, tls, |name| std::env::var(name).ok()),
+            Choice::Direct => Ok(None),
+            Choice::Http(proxy) => Ok(Some(proxy.clone())),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Choice::Environment => f.write_str("ProxySetting::FromEnvironment"),
+            Choice::Direct => f.write_str("ProxySetting::Direct"),
+            Choice::Http(proxy) => f.debug_tuple("ProxySetting::Http").field(proxy).finish(),
+        }
+    }
+}
 
 /// The most a proxy's answer to `CONNECT` may hold before its blank line.
 const MAX_ANSWER: usize = 8 * 1024;

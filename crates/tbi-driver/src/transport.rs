@@ -10,6 +10,7 @@ use futures_rustls::client::TlsStream;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 
 /// A TCP stream, possibly wrapped in TLS.
@@ -21,15 +22,15 @@ pub(crate) enum Transport<S> {
 }
 
 /// Connects to `host:port`, over TLS when `tls` is given (the host is the server name),
-/// through the environment's HTTP proxy when one applies (see [`crate::proxy`]). `host`
+/// through the HTTP proxy `proxy` gives for it, if any (see [`crate::proxy`]). `host`
 /// is a domain or an IP address without brackets.
 pub(crate) async fn connect<R: Runtime>(
     host: &str,
     port: u16,
     tls: Option<Arc<ClientConfig>>,
+    proxy: &ProxySetting,
 ) -> io::Result<Transport<R::TcpStream>> {
-    let proxy =
-        crate::proxy::for_target(host, port, tls.is_some(), |name| std::env::var(name).ok())?;
+    let proxy = proxy.resolve(host, port, tls.is_some())?;
     let tcp = match proxy {
         None => R::connect_tcp(host.to_owned(), port).await?,
         Some(proxy) => {

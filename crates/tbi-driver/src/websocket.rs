@@ -9,6 +9,7 @@ use rustls::ClientConfig;
 use url::Url;
 
 use crate::endpoint::host_port_tls;
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport::{self, Transport};
 use crate::websocket_limits::WebSocketLimits;
@@ -23,6 +24,7 @@ pub(crate) async fn connect<R: Runtime>(
     subprotocol: Option<&'static str>,
     tls: Arc<ClientConfig>,
     limits: WebSocketLimits,
+    proxy: ProxySetting,
 ) -> Result<WebSocket<R>, String> {
     let (host, port, use_tls) = host_port_tls(&url)?;
     let mut request = url
@@ -34,7 +36,7 @@ pub(crate) async fn connect<R: Runtime>(
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
     }
-    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls))
+    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls), &proxy)
         .await
         .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let (socket, _response) =

@@ -74,3 +74,42 @@ fn the_socket_and_the_auth_requests_go_through_the_proxy_unless_no_proxy_says_no
         "NO_PROXY names the host: no tunnel"
     );
 }
+
+#[test]
+fn a_proxy_in_the_configuration_wins_over_the_environment() {
+    let server = Server::shared(ServerKind::Sockudo);
+    let auth = AuthEndpoint::start();
+    let proxy = HttpProxy::start();
+    let channel = unique("private-consultation-");
+    let (url, endpoint, proxy_url) = (server.ws_url(), auth.url(), proxy.url());
+    let args = listen_args(
+        &url,
+        &channel,
+        &[
+            "--auth-endpoint",
+            &endpoint,
+            "--count",
+            "1",
+            "--timeout",
+            "20",
+            "--json",
+            "--proxy",
+            &proxy_url,
+        ],
+    );
+    // The environment says not to: the configuration decides.
+    let mut listener = spawn_with_env(&args, &[("NO_PROXY", "*")]);
+    listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
+    publish(&server.http_url(), &channel, "call-status", "ok").expect("published");
+    let done = listener.finish(Duration::from_secs(20));
+    assert_eq!(done.code, Some(0), "{done:#?}");
+    let tunnels = proxy.tunnels();
+    assert!(
+        tunnels.contains(&format!("127.0.0.1:{}", server.port())),
+        "{tunnels:?}"
+    );
+    assert!(
+        tunnels.contains(&format!("127.0.0.1:{}", auth.port())),
+        "{tunnels:?}"
+    );
+}

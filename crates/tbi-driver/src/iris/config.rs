@@ -9,6 +9,7 @@ use rustls::ClientConfig;
 
 use crate::events::DEFAULT_EVENT_BUFFER;
 use crate::iris::event_manager::EventManager;
+use crate::proxy::ProxySetting;
 use crate::tls::default_tls_config;
 use crate::websocket_limits::WebSocketLimits;
 
@@ -31,6 +32,7 @@ pub struct IrisConfig {
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketLimits,
     pub(crate) event_buffer: usize,
+    pub(crate) proxy: ProxySetting,
 }
 
 impl Default for IrisConfig {
@@ -46,6 +48,7 @@ impl fmt::Debug for IrisConfig {
             .field("custom_event_manager", &self.event_manager.is_some())
             .field("websocket", &self.websocket)
             .field("event_buffer", &self.event_buffer)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +62,7 @@ impl IrisConfig {
             tls: default_tls_config(),
             websocket: WebSocketLimits::default(),
             event_buffer: DEFAULT_EVENT_BUFFER,
+            proxy: ProxySetting::default(),
         }
     }
 
@@ -79,6 +83,14 @@ impl IrisConfig {
     #[must_use]
     pub fn tls(mut self, tls: Arc<ClientConfig>) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// The HTTP proxy of the event-manager requests and the WebSocket (the environment's
+    /// by default: `HTTPS_PROXY`, `NO_PROXY`, …).
+    #[must_use]
+    pub fn proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
         self
     }
 

@@ -124,7 +124,10 @@ fn performer<R: Runtime>(config: &IrisConfig) -> Performer<HttpRequest, Answer> 
     let timeout = config.core.connect_timeout;
     let event_manager: Arc<dyn EventManager> = match &config.event_manager {
         Some(custom) => custom.clone(),
-        None => Arc::new(HttpEventManager::<R>::new(config.tls.clone(), timeout)),
+        None => Arc::new(
+            HttpEventManager::<R>::new(config.tls.clone(), timeout)
+                .with_proxy(config.proxy.clone()),
+        ),
     };
     // The core fails an attempt at the connect timeout; an event manager that never
     // answers is abandoned a little later, not kept forever.
@@ -149,6 +152,7 @@ impl<R: Runtime> IrisDriver<R> {
             performer::<R>(&config),
             config.tls.clone(),
             config.websocket,
+            config.proxy.clone(),
         );
         Self { engine, shared }
     }

@@ -11,6 +11,7 @@ use rustls::ClientConfig;
 
 use crate::fetch_error::FetchError;
 use crate::http;
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 
 /// The future an [`EventManager`] returns: the response, or why there was none (it
@@ -56,6 +57,7 @@ where
 /// are not followed. Failures name the endpoint, never the token.
 pub struct HttpEventManager<R> {
     tls: Arc<ClientConfig>,
+    proxy: ProxySetting,
     timeout: Duration,
     runtime: PhantomData<fn() -> R>,
 }
@@ -65,9 +67,17 @@ impl<R: Runtime> HttpEventManager<R> {
     pub fn new(tls: Arc<ClientConfig>, timeout: Duration) -> Self {
         Self {
             tls,
+            proxy: ProxySetting::default(),
             timeout,
             runtime: PhantomData,
         }
+    }
+
+    /// Through this proxy (the environment's by default).
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
+        self
     }
 }
 
@@ -75,9 +85,9 @@ impl<R: Runtime> EventManager for HttpEventManager<R> {
     fn get(&self, request: &HttpRequest) -> EventManagerFuture {
         let (url, mut headers) = (request.url.clone(), request.headers.clone());
         headers.push(("Accept".to_owned(), "application/json".to_owned()));
-        let (tls, timeout) = (self.tls.clone(), self.timeout);
+        let (tls, proxy, timeout) = (self.tls.clone(), self.proxy.clone(), self.timeout);
         Box::pin(async move {
-            let response = http::get::<R>(&url, headers, tls, timeout).await?;
+            let response = http::get::<R>(&url, headers, tls, proxy, timeout).await?;
             Ok(HttpResponse {
                 status: response.status,
                 body: response.body,

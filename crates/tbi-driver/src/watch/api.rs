@@ -11,6 +11,7 @@ use tbi_proto::consultation::{ApiRequest, ApiResponse};
 
 use crate::fetch_error::FetchError;
 use crate::http;
+use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 
 /// The future a [`ConsultationApi`] returns: the response, or why there was none (never
@@ -40,6 +41,7 @@ where
 /// at [`MAX_HTTP_BODY`](crate::MAX_HTTP_BODY); redirects are not followed.
 pub struct HttpConsultationApi<R> {
     tls: Arc<ClientConfig>,
+    proxy: ProxySetting,
     timeout: Duration,
     runtime: PhantomData<fn() -> R>,
 }
@@ -49,18 +51,26 @@ impl<R: Runtime> HttpConsultationApi<R> {
     pub fn new(tls: Arc<ClientConfig>, timeout: Duration) -> Self {
         Self {
             tls,
+            proxy: ProxySetting::default(),
             timeout,
             runtime: PhantomData,
         }
+    }
+
+    /// Through this proxy (the environment's by default).
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
+        self
     }
 }
 
 impl<R: Runtime> ConsultationApi for HttpConsultationApi<R> {
     fn get(&self, request: &ApiRequest) -> ApiFuture {
         let (url, headers) = (request.url.clone(), request.headers.clone());
-        let (tls, timeout) = (self.tls.clone(), self.timeout);
+        let (tls, proxy, timeout) = (self.tls.clone(), self.proxy.clone(), self.timeout);
         Box::pin(async move {
-            let response = http::get::<R>(&url, headers, tls, timeout).await?;
+            let response = http::get::<R>(&url, headers, tls, proxy, timeout).await?;
             Ok(ApiResponse {
                 status: response.status,
                 body: response.body,
