@@ -12,23 +12,22 @@ use tbi_test_support::servers::{Server, ServerKind};
 
 use crate::support::{listen_args, spawn_with_env};
 
-/// Listens on a private channel for one event with `env`; returns once it arrived.
-fn one_event_with(env: &[(&str, &str)], server: &Server, auth: &AuthEndpoint) {
+/// Listens on a private channel for one event with `env` and the `extra` arguments;
+/// returns once it arrived.
+fn one_event_with(extra: &[&str], env: &[(&str, &str)], server: &Server, auth: &AuthEndpoint) {
     let channel = unique("private-consultation-");
     let (url, endpoint) = (server.ws_url(), auth.url());
-    let args = listen_args(
-        &url,
-        &channel,
-        &[
-            "--auth-endpoint",
-            &endpoint,
-            "--count",
-            "1",
-            "--timeout",
-            "20",
-            "--json",
-        ],
-    );
+    let mut rest = vec![
+        "--auth-endpoint",
+        &endpoint,
+        "--count",
+        "1",
+        "--timeout",
+        "20",
+        "--json",
+    ];
+    rest.extend_from_slice(extra);
+    let args = listen_args(&url, &channel, &rest);
     let mut listener = spawn_with_env(&args, env);
     listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
     publish(&server.http_url(), &channel, "call-status", "ok").expect("published");
@@ -44,6 +43,7 @@ fn the_socket_and_the_auth_requests_go_through_the_proxy_unless_no_proxy_says_no
     let proxy_url = proxy.url();
 
     one_event_with(
+        &[],
         &[("HTTP_PROXY", &proxy_url), ("NO_PROXY", "")],
         &server,
         &auth,
@@ -61,6 +61,7 @@ fn the_socket_and_the_auth_requests_go_through_the_proxy_unless_no_proxy_says_no
     );
 
     one_event_with(
+        &[],
         &[
             ("HTTP_PROXY", &proxy_url),
             ("NO_PROXY", "localhost,127.0.0.1"),
@@ -80,29 +81,13 @@ fn a_proxy_in_the_configuration_wins_over_the_environment() {
     let server = Server::shared(ServerKind::Sockudo);
     let auth = AuthEndpoint::start();
     let proxy = HttpProxy::start();
-    let channel = unique("private-consultation-");
-    let (url, endpoint, proxy_url) = (server.ws_url(), auth.url(), proxy.url());
-    let args = listen_args(
-        &url,
-        &channel,
-        &[
-            "--auth-endpoint",
-            &endpoint,
-            "--count",
-            "1",
-            "--timeout",
-            "20",
-            "--json",
-            "--proxy",
-            &proxy_url,
-        ],
-    );
     // The environment says not to: the configuration decides.
-    let mut listener = spawn_with_env(&args, &[("NO_PROXY", "*")]);
-    listener.expect_line("the subscription", |l| l.contains(r#""type":"subscribed""#));
-    publish(&server.http_url(), &channel, "call-status", "ok").expect("published");
-    let done = listener.finish(Duration::from_secs(20));
-    assert_eq!(done.code, Some(0), "{done:#?}");
+    one_event_with(
+        &["--proxy", &proxy.url()],
+        &[("NO_PROXY", "*")],
+        &server,
+        &auth,
+    );
     let tunnels = proxy.tunnels();
     assert!(
         tunnels.contains(&format!("127.0.0.1:{}", server.port())),
