@@ -475,7 +475,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             }
             Io::Frame(Some(Ok(message))) => match message {
                 Message::Text(text) => {
-                    crate::trace::received(C::frame_name(text.as_str()), text.len());
+                    crate::trace::received(text.as_str(), C::frame_name);
                     self.core.handle_text(now, text.as_str());
                 }
                 Message::Binary(data) => self.core.handle_binary(now, &data),

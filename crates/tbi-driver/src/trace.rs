@@ -53,8 +53,10 @@ pub(crate) fn element_name(text: &str) -> &str {
 }
 
 /// A frame that arrived: its name and length, never its content.
-pub(crate) fn received(name: &str, len: usize) {
-    trace!(len, frame = name, "received");
+/// `name_of` runs only when trace is on: finding the name costs a scan of the frame,
+/// which the event path must not pay for a log nobody reads.
+pub(crate) fn received(text: &str, name_of: fn(&str) -> &str) {
+    trace!(len = text.len(), frame = name_of(text), "received");
 }
 
 /// A Pusher event leaving the core, before the handlers and streams see it (application
