@@ -117,10 +117,9 @@ impl<R> Channel<R> {
     /// channel is unsubscribed.
     pub fn events(&self) -> EventStream {
         let name = self.name.clone();
-        self.socket.events_filtered(
-            None,
-            Box::new(move |event: &Event| event_channel(event) == Some(name.as_str())),
-        )
+        self.socket.events_filtered(Box::new(move |event: &Event| {
+            event_channel(event) == Some(name.as_str())
+        }))
     }
 }
 

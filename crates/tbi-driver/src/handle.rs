@@ -114,11 +114,6 @@ impl<H: Clone, E, S: Copy> Shared<H, E, S> {
         *lock(&self.state)
     }
 
-    /// The capacity of new event streams.
-    pub(crate) fn event_buffer(&self) -> usize {
-        self.event_buffer.load(Ordering::Relaxed)
-    }
-
     /// Sets the capacity of new event streams.
     pub(crate) fn set_event_buffer(&self, capacity: usize) {
         self.event_buffer.store(capacity, Ordering::Relaxed);
@@ -132,12 +127,9 @@ impl<H, E: Clone, S> Shared<H, E, S> {
         self.subscribers.subscribe(capacity)
     }
 
-    /// A new event stream of the events `filter` takes, holding `capacity` of them.
-    pub(crate) fn events_filtered(
-        &self,
-        capacity: usize,
-        filter: crate::events::Filter<E>,
-    ) -> EventStream<E> {
+    /// A new event stream of the events `filter` takes, holding the configured number.
+    pub(crate) fn events_filtered(&self, filter: crate::events::Filter<E>) -> EventStream<E> {
+        let capacity = self.event_buffer.load(Ordering::Relaxed);
         self.subscribers.subscribe_filtered(capacity, filter)
     }
 

@@ -364,14 +364,12 @@ impl<R> TbiSocket<R> {
         self.shared.events(Some(capacity))
     }
 
-    /// A stream of the events `filter` takes (the configured capacity when `None`).
+    /// A stream of the events `filter` takes, holding the configured number of them.
     pub(crate) fn events_filtered(
         &self,
-        capacity: Option<usize>,
         filter: Box<dyn Fn(&tbi_proto::Event) -> bool + Send + Sync>,
     ) -> EventStream {
-        let capacity = capacity.unwrap_or_else(|| self.shared.event_buffer());
-        self.shared.events_filtered(capacity, Some(filter))
+        self.shared.events_filtered(Some(filter))
     }
 
     // The TBISocket handlers below are one slot each, as in TBISocket: setting one again

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tbi_driver::{Runtime, SocketConfig, SocketConfigBuilder, TbiSocket};
-use tbi_proto::{ConnectionState, Event, SubscriptionErrorKind};
+use tbi_proto::{ConnectionState, ErrorEvent, ErrorKind, Event, SubscriptionErrorKind};
 
 use crate::app::APP_KEY;
 use crate::auth_endpoint::AuthEndpoint;
@@ -155,6 +155,29 @@ impl<R: Runtime> Client<R> {
         }
     }
 
+    /// Waits (at most `limit`) for `channel`'s `Resubscribed`.
+    pub async fn resubscribed_within(&mut self, channel: &str, limit: Duration) -> Event {
+        self.expect_within(&format!("{channel} resubscribed"), limit, |e| {
+            resubscribed(e, channel)
+        })
+        .await
+    }
+
+    /// Waits (at most `limit`) for a connection error of `kind`.
+    pub async fn error_within(&mut self, kind: ErrorKind, limit: Duration) -> ErrorEvent {
+        match self
+            .expect_within(
+                &format!("a {kind:?} error"),
+                limit,
+                |e| matches!(e, Event::Error(e) if e.kind == kind),
+            )
+            .await
+        {
+            Event::Error(error) => error,
+            _ => unreachable!("filtered by expect"),
+        }
+    }
+
     /// Waits for an application event named `event` on `channel`; returns its data.
     pub async fn message(&mut self, channel: &str, event: &str) -> String {
         match self
@@ -180,6 +203,11 @@ pub struct Failure {
     pub status: Option<u16>,
     /// The message.
     pub message: String,
+}
+
+/// Whether `e` is `channel`'s `Resubscribed`.
+pub fn resubscribed(e: &Event, channel: &str) -> bool {
+    matches!(e, Event::Resubscribed { channel: c, .. } if c.as_str() == channel)
 }
 
 /// A channel name unique to this test run.

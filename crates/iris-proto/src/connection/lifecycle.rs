@@ -14,7 +14,6 @@ use crate::negotiation::Negotiation;
 use crate::output::{HttpRequest, HttpRequestId, Output};
 use crate::token::jwt_expiry;
 use crate::xml::reader::StanzaReader;
-use crate::xml::writer;
 use tbi_common::{deadline, human};
 
 /// What `connect` takes. `Debug` hides the token.
@@ -211,8 +210,7 @@ impl Connection {
             Attempt::Socket(socket) => {
                 let probe = socket.keepalive.as_mut().is_some_and(|k| k.probe(now));
                 if probe {
-                    self.stats.on_ping_sent(now);
-                    self.send(writer::ping().to_owned());
+                    self.send_ping(now);
                 }
             }
             Attempt::Idle => {

@@ -343,6 +343,12 @@ impl Connection {
         self.out.push_back(Output::SendText(text));
     }
 
+    /// A keep-alive ping, timed for the round trip of [`stats`](Self::stats).
+    fn send_ping(&mut self, now: Instant) {
+        self.stats.on_ping_sent(now);
+        self.send(crate::xml::writer::ping().to_owned());
+    }
+
     fn close_socket(&mut self, reason: &'static str) {
         self.out.push_back(Output::Close { code: 1000, reason });
         self.attempt = Attempt::Idle;

@@ -114,10 +114,7 @@ impl Connection {
             _ => None,
         };
         match action {
-            Some(Action::Ping) => {
-                self.stats.on_ping_sent(now);
-                self.send(writer::ping().to_owned());
-            }
+            Some(Action::Ping) => self.send_ping(now),
             Some(Action::Dead) => {
                 self.close_socket("no answer to the keep-alive pings");
                 self.socket_lost(now, Loss::PingTimeout);

@@ -86,8 +86,7 @@ impl Connection {
         match &mut self.socket {
             Socket::Live(live) => {
                 if live.heartbeat.probe(now) {
-                    self.stats.on_ping_sent(now);
-                    self.send(crate::wire::outbound::ping());
+                    self.send_ping(now);
                 }
             }
             Socket::None => {

@@ -379,10 +379,7 @@ impl Connection {
                 }
             }
             Socket::Live(live) => match live.heartbeat.poll(now) {
-                Some(crate::heartbeat::HeartbeatAction::Ping) => {
-                    self.stats.on_ping_sent(now);
-                    self.send(crate::wire::outbound::ping());
-                }
+                Some(crate::heartbeat::HeartbeatAction::Ping) => self.send_ping(now),
                 Some(crate::heartbeat::HeartbeatAction::Dead) => {
                     self.close_socket("pong timeout");
                     self.socket_lost(now, lifecycle::Lost::PongTimeout);
@@ -411,6 +408,12 @@ impl Connection {
 
     fn send(&mut self, text: OutboundText) {
         self.out.push_back(Output::SendText(text));
+    }
+
+    /// `pusher:ping`, timed for the round trip of [`stats`](Self::stats).
+    fn send_ping(&mut self, now: Instant) {
+        self.stats.on_ping_sent(now);
+        self.send(crate::wire::outbound::ping());
     }
 
     fn set_state(&mut self, next: ConnectionState) {

@@ -12,7 +12,7 @@ use tbi_proto::{ConnectionState, ErrorKind, Event, SubscriptionErrorKind};
 
 use crate::auth_endpoint::AuthEndpoint;
 use crate::block::blocking;
-use crate::client::{Client, config, unique};
+use crate::client::{Client, config, resubscribed, unique};
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::publish::{publish, publish_encrypted};
 use crate::scenarios::publish_on;
@@ -21,10 +21,6 @@ use crate::watch::pause;
 
 fn is_state(e: &Event, state: ConnectionState) -> bool {
     matches!(e, Event::ConnectionStateChanged { current, .. } if *current == state)
-}
-
-fn resubscribed(e: &Event, channel: &str) -> bool {
-    matches!(e, Event::Resubscribed { channel: c, .. } if c.as_str() == channel)
 }
 
 /// Records every application event the handler sees, by channel and data.
@@ -85,11 +81,7 @@ pub async fn server_killed_mid_stream_resubscribes_every_channel<R: Runtime>() {
     for channel in &channels {
         if !client.seen().iter().any(|e| resubscribed(e, channel)) {
             client
-                .expect_within(
-                    &format!("{channel} resubscribed"),
-                    Duration::from_secs(20),
-                    |e| resubscribed(e, channel),
-                )
+                .resubscribed_within(channel, Duration::from_secs(20))
                 .await;
         }
     }
@@ -150,11 +142,7 @@ pub async fn half_open_server_is_detected_and_recovered<R: Runtime>() {
     server.pause();
     let frozen = Instant::now();
     client
-        .expect_within(
-            "a pong timeout",
-            Duration::from_secs(6),
-            |e| matches!(e, Event::Error(e) if e.kind == ErrorKind::PongTimeout),
-        )
+        .error_within(ErrorKind::PongTimeout, Duration::from_secs(6))
         .await;
     let detected = frozen.elapsed();
     assert!(
@@ -163,9 +151,7 @@ pub async fn half_open_server_is_detected_and_recovered<R: Runtime>() {
     );
     server.resume();
     client
-        .expect_within("resubscribed after SIGCONT", Duration::from_secs(20), |e| {
-            resubscribed(e, &channel)
-        })
+        .resubscribed_within(&channel, Duration::from_secs(20))
         .await;
     publish_on(&server, &channel, "after", "ok").await;
     assert_eq!(client.message(&channel, "after").await, "ok");
@@ -224,18 +210,12 @@ pub async fn a_stalled_network_is_detected_and_recovered<R: Runtime>(server: &Se
     client.subscribed(&channel).await;
     proxy.set(Fault::Stall);
     client
-        .expect_within(
-            "a pong timeout",
-            Duration::from_secs(6),
-            |e| matches!(e, Event::Error(e) if e.kind == ErrorKind::PongTimeout),
-        )
+        .error_within(ErrorKind::PongTimeout, Duration::from_secs(6))
         .await;
     pause::<R>(Duration::from_millis(500)).await;
     proxy.set(Fault::None);
     client
-        .expect_within("resubscribed", Duration::from_secs(20), |e| {
-            resubscribed(e, &channel)
-        })
+        .resubscribed_within(&channel, Duration::from_secs(20))
         .await;
     publish_on(server, &channel, "after", "ok").await;
     assert_eq!(client.message(&channel, "after").await, "ok");
@@ -258,9 +238,7 @@ pub async fn a_reset_mid_frame_reconnects<R: Runtime>(server: &Server) {
         })
         .await;
     client
-        .expect_within("resubscribed", Duration::from_secs(20), |e| {
-            resubscribed(e, &channel)
-        })
+        .resubscribed_within(&channel, Duration::from_secs(20))
         .await;
     publish_on(server, &channel, "after", "ok").await;
     assert_eq!(client.message(&channel, "after").await, "ok");
@@ -275,11 +253,7 @@ pub async fn a_blackhole_times_out_and_retries<R: Runtime>(server: &Server) {
     let mut client = proxied::<R>(&proxy);
     client.socket.connect().await.expect("running");
     client
-        .expect_within(
-            "a handshake timeout",
-            Duration::from_secs(5),
-            |e| matches!(e, Event::Error(e) if e.kind == ErrorKind::HandshakeTimeout),
-        )
+        .error_within(ErrorKind::HandshakeTimeout, Duration::from_secs(5))
         .await;
     client
         .expect_within("a retry", Duration::from_secs(5), |e| {

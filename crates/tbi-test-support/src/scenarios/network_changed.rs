@@ -6,15 +6,11 @@ use std::time::{Duration, Instant};
 use tbi_driver::Runtime;
 use tbi_proto::{ErrorKind, Event, ReconnectPolicy};
 
-use crate::client::{Client, config, unique};
+use crate::client::{Client, config, resubscribed, unique};
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::scenarios::publish_on;
 use crate::servers::Server;
 use crate::watch::pause;
-
-fn resubscribed(e: &Event, channel: &str) -> bool {
-    matches!(e, Event::Resubscribed { channel: c, .. } if c.as_str() == channel)
-}
 
 /// The network stalls under a connected socket (a phone back from the background on a
 /// network that no longer routes it): with a two-minute activity timeout, the heartbeat
@@ -45,11 +41,7 @@ pub async fn network_changed_finds_a_zombie_socket_at_once<R: Runtime>(server: &
     let changed = Instant::now();
     client.socket.network_changed().await.expect("running");
     client
-        .expect_within(
-            "a pong timeout",
-            Duration::from_secs(5),
-            |e| matches!(e, Event::Error(e) if e.kind == ErrorKind::PongTimeout),
-        )
+        .error_within(ErrorKind::PongTimeout, Duration::from_secs(5))
         .await;
     let detected = changed.elapsed();
     assert!(
@@ -59,9 +51,7 @@ pub async fn network_changed_finds_a_zombie_socket_at_once<R: Runtime>(server: &
     pause::<R>(Duration::from_millis(200)).await;
     proxy.set(Fault::None);
     client
-        .expect_within("resubscribed", Duration::from_secs(20), |e| {
-            resubscribed(e, &channel)
-        })
+        .resubscribed_within(&channel, Duration::from_secs(20))
         .await;
     publish_on(server, &channel, "after", "ok").await;
     assert_eq!(client.message(&channel, "after").await, "ok");
@@ -129,9 +119,7 @@ pub async fn network_changed_cuts_the_backoff_short<R: Runtime>(server: &Server)
     let changed = Instant::now();
     client.socket.network_changed().await.expect("running");
     client
-        .expect_within("resubscribed", Duration::from_secs(10), |e| {
-            resubscribed(e, &channel)
-        })
+        .resubscribed_within(&channel, Duration::from_secs(10))
         .await;
     let back = changed.elapsed();
     assert!(
