@@ -16,7 +16,7 @@
 //! | action | who | meaning |
 //! |---|---|---|
 //! | `connect` `{token, routing_id, event_manager_url, trace_id}` | application | `connect` |
-//! | `close` `{}`, `update_token` `{token}` | application | the command |
+//! | `close` `{}`, `update_token` `{token}`, `network_changed` `{}` | application | the command |
 //! | `reject` `{}` | application | rejects the last notification received |
 //! | `client_http` `{url, headers?}` | client | the event-manager request (listed headers must match) |
 //! | `http_response` `{status, body}` / `http_error` `"reason"` | event manager | answers the last request |
@@ -31,6 +31,8 @@
 //! Client steps must happen in order, by their time and no earlier than the tolerance
 //! allows, and the client may do nothing else; `event` steps match in order with other
 //! events allowed between them. Timers fire at their own deadlines between steps.
+//!
+//! A live session records as such a file with [`Recorder`], its secrets replaced.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -44,6 +46,10 @@ use crate::notification::Notification;
 use crate::output::{HttpRequest, HttpResponse, Output};
 use crate::xml::Element;
 use crate::xml::reader::{Item, StanzaReader};
+
+mod recorder;
+
+pub use recorder::{MAX_SECRETS, Recorder};
 
 /// The longest a fixture may last: a recorded session spans minutes, and replaying one
 /// that claims centuries would fire every timer of the core on the way.
@@ -415,6 +421,7 @@ impl<'f> Player<'f> {
                     .map_err(|e| self.err(line, format!("connect failed: {e}")))?;
             }
             "close" => self.conn.close(now),
+            "network_changed" => self.conn.network_changed(now),
             "update_token" => {
                 let token = self.field(step, "token")?;
                 let unix = self.unix_now();

@@ -171,6 +171,11 @@ pub(crate) struct IrisArgs {
     /// Reject every incoming call.
     #[arg(long)]
     pub(crate) reject: bool,
+    /// Record the session in the fixture format (event-manager answers, frames both ways,
+    /// events; the tokens, TURN credentials and room tokens replaced), for the Iris
+    /// replay API.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub(crate) record: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub(crate) common: Common,
 }

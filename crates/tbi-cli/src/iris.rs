@@ -79,6 +79,13 @@ pub(crate) async fn iris<R: Runtime>(args: IrisArgs, interrupt: &mut Interrupt) 
         Some(proxy) => config.proxy(proxy.clone()),
         None => config,
     };
+    let config = match &args.record {
+        Some(path) => match crate::record::create(path) {
+            Ok((name, file)) => config.record(&name, file),
+            Err(exit) => return exit,
+        },
+        None => config,
+    };
     let iris = IrisConnection::<R>::new(config);
     let mut events = iris.events();
     if let Err(e) = iris

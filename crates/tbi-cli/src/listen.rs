@@ -155,17 +155,9 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
         builder = builder.auth_param(name, value);
     }
     if let Some(path) = &args.record {
-        match std::fs::File::create(path) {
-            Ok(file) => {
-                let name = path
-                    .file_stem()
-                    .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
-                builder = builder.record(&name, std::io::BufWriter::new(file));
-            }
-            Err(e) => {
-                error(&format!("cannot create {}: {e}", path.display()));
-                return Exit::Failed;
-            }
+        match crate::record::create(path) {
+            Ok((name, file)) => builder = builder.record(&name, file),
+            Err(exit) => return exit,
         }
     }
     if let Some(proxy) = &args.common.proxy {

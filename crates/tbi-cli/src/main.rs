@@ -25,6 +25,7 @@ mod iris;
 mod limits;
 mod listen;
 mod output;
+mod record;
 mod wait;
 mod watch;
 

@@ -438,10 +438,7 @@ impl SocketConfigBuilder {
     #[cfg(feature = "replay")]
     #[cfg_attr(docsrs, doc(cfg(feature = "replay")))]
     pub fn record(mut self, name: &str, writer: impl std::io::Write + Send + 'static) -> Self {
-        self.record = Some(RecordSink {
-            name: name.to_owned(),
-            writer: std::sync::Arc::new(std::sync::Mutex::new(Box::new(writer))),
-        });
+        self.record = Some(RecordSink::new(name, writer));
         self
     }
 

@@ -196,6 +196,7 @@ fn recorded(command: &Command) -> Option<(&'static str, serde_json::Value)> {
             json!({"channel": channel, "event": event, "data": data}),
         ),
         Command::Signin(_) => ("signin", json!({})),
+        Command::NetworkChanged(_) => ("network_changed", json!({})),
         Command::UpdateAuth(..) | Command::UpdateToken(..) | Command::SetAuthorizer(..) => {
             ("credentials_updated", json!({}))
         }

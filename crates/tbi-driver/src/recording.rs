@@ -1,4 +1,4 @@
-//! Recording a live Pusher session as a fixture (the `replay` feature): the core wrapped
+//! Where recordings go, and recording a live Pusher session as a fixture (the `replay` feature): the core wrapped
 //! with a [`Recorder`](tbi_proto::replay::Recorder) that sees every input and output, and
 //! writes a line for each to the configured writer. Without the feature, or without a
 //! writer, recording is a no-op that costs one branch per frame.
@@ -14,6 +14,31 @@ use tbi_proto::{AuthFailure, AuthResponse, Output};
 pub(crate) struct RecordSink {
     pub(crate) name: String,
     pub(crate) writer: Arc<Mutex<Box<dyn Write + Send>>>,
+}
+
+impl RecordSink {
+    /// Where a recording goes: `writer`, shared by the configuration's clones.
+    #[cfg_attr(not(feature = "replay"), allow(dead_code))]
+    pub(crate) fn new(name: &str, writer: impl Write + Send + 'static) -> Self {
+        Self {
+            name: name.to_owned(),
+            writer: Arc::new(Mutex::new(Box::new(writer))),
+        }
+    }
+
+    /// Writes one line and flushes it; a failure is logged at warn, and the caller
+    /// stops recording.
+    #[cfg_attr(not(feature = "replay"), allow(dead_code))]
+    pub(crate) fn write_line(&self, line: &str) -> bool {
+        let written = {
+            let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            writeln!(writer, "{line}").and_then(|()| writer.flush())
+        };
+        if let Err(e) = &written {
+            tracing::warn!(error = %e, "the recording cannot be written; it stops here");
+        }
+        written.is_ok()
+    }
 }
 
 impl std::fmt::Debug for RecordSink {
@@ -72,13 +97,9 @@ mod on {
         }
 
         fn write(&mut self, line: String) {
-            let Some(active) = &self.active else { return };
-            let written = {
-                let mut writer = active.sink.writer.lock().unwrap_or_else(|e| e.into_inner());
-                writeln!(writer, "{line}").and_then(|()| writer.flush())
-            };
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "the recording cannot be written; it stops here");
+            if let Some(active) = &self.active
+                && !active.sink.write_line(&line)
+            {
                 self.active = None;
             }
         }

@@ -226,3 +226,33 @@ fn a_recorded_session_replays_as_it_was() {
         "{report:?}"
     );
 }
+
+#[test]
+fn a_network_change_in_a_fixture_probes_at_once() {
+    let text = std::fs::read_to_string(dir().join("ping-pong.jsonl")).unwrap();
+    // Once subscribed, the application says the network changed: the client pings at
+    // once instead of after 120 s of silence, and the server's pong keeps the connection.
+    let probe = concat!(
+        r#"{"at":1000,"network_changed":{}}"#,
+        "\n",
+        r#"{"at":1000,"client_text":{"event":"pusher:ping","data":{}}}"#,
+        "\n",
+        r#"{"at":1002,"server_text":"{\"event\":\"pusher:pong\"}"}"#,
+        "\n",
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let subscribed = lines
+        .iter()
+        .position(|l| l.contains(r#""type":"subscribed""#))
+        .unwrap();
+    let head = lines[..=subscribed].join("\n");
+    let changed = format!("{head}\n{probe}");
+    let report = Fixture::parse(&changed)
+        .unwrap()
+        .replay()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.outputs_checked >= 3);
+    // Without the step, the ping the fixture expects at 1000 ms never comes.
+    let unchanged = changed.replace(r#"{"at":1000,"network_changed":{}}"#, "");
+    assert!(Fixture::parse(&unchanged).unwrap().replay().is_err());
+}

@@ -93,6 +93,11 @@ pub async fn replay_fixture<R: Runtime>(name: &str, fixture: Fixture) {
             Action::Connect => client.socket.connect().await.map_err(|e| e.to_string()),
             Action::Disconnect => client.socket.disconnect().await.map_err(|e| e.to_string()),
             Action::Signin => client.socket.signin().await.map_err(|e| e.to_string()),
+            Action::NetworkChanged => client
+                .socket
+                .network_changed()
+                .await
+                .map_err(|e| e.to_string()),
             Action::Subscribe(channel) => client
                 .socket
                 .subscribe(channel)

@@ -78,3 +78,95 @@ fn a_recorded_session_replays_into_the_core_and_through_the_replay_server() {
         .expect("a runtime")
         .block_on(replay_fixture::<tbi_tokio::Tokio>("the recording", fixture));
 }
+
+const IRIS_TOKEN: &str = "iris-token-not-for-the-file";
+
+#[test]
+fn a_recorded_iris_session_replays_into_the_core_with_its_secrets_replaced() {
+    use tbi_loopback::iris::IrisServer;
+    use tbi_loopback::iris::stanzas::{self, ROUTING_ID};
+
+    let server = IrisServer::start().expect("the Iris server");
+    let file = std::env::temp_dir().join(format!("{}.jsonl", unique("tbi-iris-recorded-")));
+    let file_arg = file.to_string_lossy().into_owned();
+    let evm = server.evm_url();
+    let mut iris = spawn(&[
+        "iris",
+        "--evm-url",
+        &evm,
+        "--token",
+        IRIS_TOKEN,
+        "--routing-id",
+        ROUTING_ID,
+        "--count",
+        "1",
+        "--reject",
+        "--json",
+        "--timeout",
+        "20",
+        "--record",
+        &file_arg,
+    ]);
+    let connected = iris.expect_line("connected", |l| l.contains(r#""type":"connected""#));
+    let jid = crate::support::json(&connected)["jid"]
+        .as_str()
+        .expect("a JID")
+        .to_owned();
+    server
+        .push(&stanzas::notification("notify", "ROOM-7", &jid))
+        .expect("pushed");
+    let done = iris.finish(Duration::from_secs(20));
+    assert_eq!(done.code, Some(0), "{done:#?}");
+
+    let text = std::fs::read_to_string(&file).expect("the recording");
+    let _ = std::fs::remove_file(&file);
+    for secret in [
+        IRIS_TOKEN,
+        "wst-",
+        r#"roomtoken=\"RT\""#,
+        r#"\"RT\""#,
+        r#"\\\"u\\\""#,
+        r#"\\\"p\\\""#,
+    ] {
+        assert!(!text.contains(secret), "{secret} is recorded:\n{text}");
+    }
+    for step in [
+        "\"connect\"",
+        "\"http_response\"",
+        "\"reject\"",
+        "\"close\"",
+        "roomtoken=\\\"redacted-",
+    ] {
+        assert!(text.contains(step), "no {step} in the recording:\n{text}");
+    }
+
+    let fixture =
+        iris_proto::replay::Fixture::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let report = fixture.replay().unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let without_message = |mut event: serde_json::Value| {
+        if let Some(map) = event.as_object_mut() {
+            map.remove("message");
+        }
+        event
+    };
+    let replayed: Vec<serde_json::Value> = report
+        .events
+        .iter()
+        .map(|(_, e)| without_message(serde_json::to_value(e).expect("JSON")))
+        .collect();
+    let recorded: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|l| l.get("event").cloned())
+        .collect();
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e["type"] == "notification" && e["room_id"] == "ROOM-7"),
+        "{text}"
+    );
+    assert_eq!(
+        replayed, recorded,
+        "the same events, replayed into the core:\n{text}"
+    );
+}

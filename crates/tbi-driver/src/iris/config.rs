@@ -10,6 +10,7 @@ use rustls::ClientConfig;
 use crate::events::DEFAULT_EVENT_BUFFER;
 use crate::iris::event_manager::EventManager;
 use crate::proxy::ProxySetting;
+use crate::recording::RecordSink;
 use crate::tls::default_tls_config;
 use crate::websocket_limits::WebSocketLimits;
 
@@ -33,6 +34,8 @@ pub struct IrisConfig {
     pub(crate) websocket: WebSocketLimits,
     pub(crate) event_buffer: usize,
     pub(crate) proxy: ProxySetting,
+    /// Where the session is recorded, if anywhere.
+    pub(crate) record: Option<RecordSink>,
 }
 
 impl Default for IrisConfig {
@@ -49,6 +52,7 @@ impl fmt::Debug for IrisConfig {
             .field("websocket", &self.websocket)
             .field("event_buffer", &self.event_buffer)
             .field("proxy", &self.proxy)
+            .field("record", &self.record)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +67,7 @@ impl IrisConfig {
             websocket: WebSocketLimits::default(),
             event_buffer: DEFAULT_EVENT_BUFFER,
             proxy: ProxySetting::default(),
+            record: None,
         }
     }
 
@@ -107,6 +112,32 @@ impl IrisConfig {
     #[must_use]
     pub fn event_buffer(mut self, events: usize) -> Self {
         self.event_buffer = events.max(1);
+        self
+    }
+
+    /// Records the session as a fixture (`name` in its header) to `writer`, one line per
+    /// step, flushed after each: what the application asked, what the client sent and
+    /// what the event manager and the server answered, with the Iris token, the
+    /// WebSocket token, the TURN credentials and every room token replaced by stand-ins
+    /// (see [`Recorder`](iris_proto::replay::Recorder)), so that
+    /// [`Fixture::parse`](iris_proto::replay::Fixture::parse) and its replay take the
+    /// file as it is. The writes happen on the connection's task: give a buffered file,
+    /// not a slow network sink. A write that fails stops the recording (logged at warn),
+    /// never the connection.
+    ///
+    /// ```no_run
+    /// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = std::fs::File::create("iris-session.jsonl")?;
+    /// let config = tbi_driver::IrisConfig::default()
+    ///     .record("incoming-call-42", std::io::BufWriter::new(file));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "replay")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "replay")))]
+    #[must_use]
+    pub fn record(mut self, name: &str, writer: impl std::io::Write + Send + 'static) -> Self {
+        self.record = Some(RecordSink::new(name, writer));
         self
     }
 }

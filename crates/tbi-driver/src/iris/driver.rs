@@ -14,6 +14,7 @@ use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
 use crate::iris::config::IrisConfig;
 use crate::iris::connection::IrisShared;
 use crate::iris::event_manager::{EventManager, HttpEventManager};
+use crate::iris::recording::IrisRecording;
 use crate::runtime::Runtime;
 
 /// What the application asks of the driver.
@@ -31,7 +32,14 @@ pub(crate) enum IrisCommand {
 
 type Answer = (HttpRequestId, Result<HttpResponse, String>);
 
-impl Core for Connection {
+/// The core as the engine drives it: the Iris [`Connection`], and the recording of the
+/// session when one was asked for.
+pub(crate) struct IrisCore {
+    pub(crate) conn: Connection,
+    pub(crate) recording: IrisRecording,
+}
+
+impl Core for IrisCore {
     type Key = HttpRequestId;
     type Request = HttpRequest;
     type Answer = Answer;
@@ -39,7 +47,11 @@ impl Core for Connection {
 
     fn poll_work(&mut self) -> Option<Work<HttpRequestId, HttpRequest, Event>> {
         loop {
-            return Some(match self.poll_output()? {
+            let output = self.conn.poll_output()?;
+            if self.recording.is_on() {
+                self.recording.output(&output);
+            }
+            return Some(match output {
                 Output::Http(request) => {
                     // The URL's host only: no path (the routing id), no headers (the token).
                     let host = url::Url::parse(&request.url).ok();
@@ -73,13 +85,13 @@ impl Core for Connection {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        Connection::poll_timeout(self)
+        self.conn.poll_timeout()
     }
 
     fn write_stall_limit(&self) -> Duration {
         // As long as the keep-alive takes to give up on a silent server: every ping
         // missed, then the grace.
-        let config = self.config();
+        let config = self.conn.config();
         config
             .ping_interval
             .saturating_mul(config.ping_misses)
@@ -92,11 +104,15 @@ impl Core for Connection {
     }
 
     fn handle_open(&mut self, now: Instant) {
-        self.handle_ws_open(now);
+        self.recording.server_open();
+        self.conn.handle_ws_open(now);
     }
 
     fn handle_text(&mut self, now: Instant, text: &str) {
-        self.handle_ws_text(now, text);
+        if self.recording.is_on() {
+            self.recording.server_text(text);
+        }
+        self.conn.handle_ws_text(now, text);
     }
 
     fn frame_name(text: &str) -> &str {
@@ -108,15 +124,17 @@ impl Core for Connection {
     }
 
     fn handle_closed(&mut self, now: Instant, code: u16, reason: &str) {
-        self.handle_ws_closed(now, code, reason);
+        self.recording.server_close(code, reason);
+        self.conn.handle_ws_closed(now, code, reason);
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        Connection::handle_timeout(self, now);
+        self.conn.handle_timeout(now);
     }
 
     fn handle_answer(&mut self, now: Instant, (id, answer): Answer) {
-        self.handle_http(now, id, answer);
+        self.recording.http_answer(&answer);
+        self.conn.handle_http(now, id, answer);
     }
 }
 
@@ -141,14 +159,18 @@ fn performer<R: Runtime>(config: &IrisConfig) -> Performer<HttpRequest, Answer> 
 }
 
 pub(crate) struct IrisDriver<R: Runtime> {
-    engine: Engine<R, Connection>,
+    engine: Engine<R, IrisCore>,
     shared: Arc<IrisShared>,
 }
 
 impl<R: Runtime> IrisDriver<R> {
     pub(crate) fn new(config: IrisConfig, shared: Arc<IrisShared>) -> Self {
+        let core = IrisCore {
+            conn: Connection::new(config.core.clone()),
+            recording: IrisRecording::new(config.record.clone(), &config.core),
+        };
         let engine = Engine::new(
-            Connection::new(config.core.clone()),
+            core,
             performer::<R>(&config),
             config.tls.clone(),
             config.websocket,
@@ -159,36 +181,52 @@ impl<R: Runtime> IrisDriver<R> {
 }
 
 impl<R: Runtime> Drive<R> for IrisDriver<R> {
-    type Core = Connection;
+    type Core = IrisCore;
     type Command = IrisCommand;
 
-    fn engine(&mut self) -> &mut Engine<R, Connection> {
+    fn engine(&mut self) -> &mut Engine<R, IrisCore> {
         &mut self.engine
     }
 
     fn apply(&mut self, now: Instant, command: IrisCommand) -> Option<Reply<()>> {
-        let conn = &mut self.engine.core;
+        let IrisCore { conn, recording } = &mut self.engine.core;
         match command {
             IrisCommand::Connect(params, reply) => {
-                let _ = reply.send(conn.connect(now, SystemTime::now(), *params));
+                let for_recording = recording.is_on().then(|| params.clone());
+                let connected = conn.connect(now, SystemTime::now(), *params);
+                if let (Ok(()), Some(params)) = (&connected, for_recording) {
+                    recording.connect(&params);
+                }
+                let _ = reply.send(connected);
             }
             IrisCommand::Close(reply) => {
+                recording.close();
                 conn.close(now);
                 let _ = reply.send(());
             }
             IrisCommand::NetworkChanged(reply) => {
                 tracing::info!(state = ?conn.state(), "the network changed: checking the connection");
+                recording.network_changed();
                 conn.network_changed(now);
                 let _ = reply.send(());
             }
             IrisCommand::UpdateToken(token, reply) => {
-                let _ = reply.send(conn.update_token(now, SystemTime::now(), &token));
+                let updated = conn.update_token(now, SystemTime::now(), &token);
+                if updated.is_ok() {
+                    recording.update_token(&token);
+                }
+                let _ = reply.send(updated);
             }
             IrisCommand::Reject(notification, reply) => {
-                let _ = reply.send(conn.reject_session(now, &notification));
+                let rejected = conn.reject_session(now, &notification);
+                if rejected.is_ok() {
+                    recording.reject();
+                }
+                let _ = reply.send(rejected);
             }
             IrisCommand::Query(query) => query(conn),
             IrisCommand::Shutdown(reply) => {
+                recording.close();
                 conn.close(now);
                 return Some(reply);
             }
@@ -197,12 +235,12 @@ impl<R: Runtime> Drive<R> for IrisDriver<R> {
     }
 
     fn abandon(&mut self, now: Instant) {
-        self.engine.core.close(now);
+        self.engine.core.conn.close(now);
     }
 
     fn perform(&mut self) {
         // The state first, so handlers asking `is_connection_alive` see the new one.
-        self.shared.set_state(self.engine.core.state());
+        self.shared.set_state(self.engine.core.conn.state());
         let shared = &self.shared;
         self.engine.perform(|event| {
             shared.handlers().dispatch(&event);

@@ -7,4 +7,5 @@ pub(crate) mod driver;
 pub(crate) mod error;
 pub(crate) mod event_manager;
 pub(crate) mod handlers;
+pub(crate) mod recording;
 pub(crate) mod trace_id;

@@ -137,6 +137,8 @@ pub enum Action {
     },
     /// The application calls `signin`.
     Signin,
+    /// The application says the device's network changed (`network_changed`).
+    NetworkChanged,
     /// The client opens a socket; `url`, when given, must match (the `version` query
     /// parameter is not compared).
     ClientOpen {
@@ -297,6 +299,7 @@ fn parse_action(line: usize, kind: &str, value: Value) -> Result<Action, Fixture
         "connect" => Action::Connect,
         "disconnect" => Action::Disconnect,
         "signin" => Action::Signin,
+        "network_changed" => Action::NetworkChanged,
         "credentials_updated" => Action::CredentialsUpdated,
         "refresh_request" => Action::RefreshRequest,
         "refresh_response" => {

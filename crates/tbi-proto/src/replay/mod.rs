@@ -7,7 +7,8 @@
 //! ```text
 //! {"fixture":"name","description":"…","config":{"key":"app-key","url":"ws://127.0.0.1:6001","seed":1},"tolerance_ms":250}
 //! {"at":0,"subscribe":"private-consultation-42"}          application commands: connect, disconnect,
-//! {"at":0,"connect":{}}                                    subscribe, unsubscribe, trigger, signin
+//! {"at":0,"connect":{}}                                    subscribe, unsubscribe, trigger, signin,
+//!                                                          network_changed
 //! {"at":0,"client_open":{"url":"ws://127.0.0.1:6001/app/app-key?protocol=7&client=rust-tbi"}}
 //! {"at":12,"server_open":{}}                               the server accepts the socket
 //! {"at":13,"server_text":{"event":"pusher:connection_established","data":"…"}}

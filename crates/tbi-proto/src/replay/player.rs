@@ -330,6 +330,7 @@ impl Player<'_> {
             Action::Connect => self.conn.connect(now),
             Action::Disconnect => self.conn.disconnect(now),
             Action::Signin => self.conn.signin(now),
+            Action::NetworkChanged => self.conn.network_changed(now),
             Action::Subscribe(channel) => {
                 command(self.conn.subscribe(now, channel).map_err(|e| e.to_string()))?
             }

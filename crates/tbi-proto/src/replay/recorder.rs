@@ -83,7 +83,7 @@ impl Recorder {
         Value::Object(map).to_string()
     }
 
-    /// An application command: `connect`, `disconnect`, `signin` (value `{}`),
+    /// An application command: `connect`, `disconnect`, `signin`, `network_changed` (value `{}`),
     /// `subscribe` / `unsubscribe` (the channel's name), `trigger`
     /// (`{"channel","event","data"}`), `credentials_updated`.
     pub fn command(&mut self, now: Instant, kind: &str, value: Value) -> Option<String> {
