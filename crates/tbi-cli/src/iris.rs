@@ -87,7 +87,7 @@ pub(crate) async fn iris<R: Runtime>(args: IrisArgs, interrupt: &mut Interrupt) 
         None => config,
     };
     let iris = IrisConnection::<R>::new(config);
-    let mut events = iris.events();
+    let mut events = iris.lossless_events();
     if let Err(e) = iris
         .connect(&args.token, &args.routing_id, &args.evm_url)
         .await

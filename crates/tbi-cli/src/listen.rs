@@ -135,7 +135,7 @@ impl Unsubscribable {
 }
 
 pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interrupt) -> Exit {
-    let out = Out::new(args.common.json);
+    let out = Out::new(args.common.json).buffered();
     let mut builder = SocketConfig::builder(&args.key);
     builder = match (&args.cluster, &args.url) {
         (Some(cluster), _) => builder.cluster(cluster),
@@ -179,7 +179,7 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
         }
     };
     let socket = TbiSocket::<R>::new(config);
-    let mut events = socket.events();
+    let mut events = socket.lossless_events();
     for channel in &args.channels {
         if let Err(e) = socket.subscribe(channel).await {
             error(&e.to_string());

@@ -76,5 +76,6 @@ fn main() -> ExitCode {
             async_std::task::block_on(run::<tbi_async_std::AsyncStd>(cli.command, &mut interrupt))
         }
     };
+    output::flush();
     exit.into()
 }

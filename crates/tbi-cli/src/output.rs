@@ -1,19 +1,50 @@
-//! What the commands print: one line per event on stdout, human-readable or JSON, flushed
-//! at once so scripts can follow; errors on stderr.
+//! What the commands print: one line per event on stdout, human-readable or JSON; errors
+//! on stderr. Lines are flushed at once, or, for a command that follows a stream of
+//! events ([`Out::buffered`]), as soon as no event is waiting: a script following the
+//! output sees each line when the stream pauses, and a flood costs one write per 64 KiB
+//! instead of one per line.
 
-use std::io::Write;
+use std::io::{BufWriter, Stdout, Write};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use serde::Serialize;
+
+/// Stdout, buffered.
+static STDOUT: LazyLock<Mutex<BufWriter<Stdout>>> =
+    LazyLock::new(|| Mutex::new(BufWriter::with_capacity(64 * 1024, std::io::stdout())));
+
+fn stdout() -> MutexGuard<'static, BufWriter<Stdout>> {
+    STDOUT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes out what is buffered. A closed stdout is not an error.
+pub(crate) fn flush() {
+    let _ = stdout().flush();
+}
 
 /// Where the command's lines go.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Out {
     json: bool,
+    buffered: bool,
 }
 
 impl Out {
+    /// Every line flushed as it is printed.
     pub(crate) fn new(json: bool) -> Self {
-        Self { json }
+        Self {
+            json,
+            buffered: false,
+        }
+    }
+
+    /// Lines flushed when no event is waiting ([`crate::wait::next`] flushes before it
+    /// waits) and at exit.
+    pub(crate) fn buffered(self) -> Self {
+        Self {
+            buffered: true,
+            ..self
+        }
     }
 
     /// Prints `value` as JSON, or `human()` as text. A closed stdout is not an error.
@@ -37,14 +68,17 @@ impl Out {
     }
 
     fn raw(&self, line: &str) {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = stdout();
         let _ = writeln!(stdout, "{line}");
-        let _ = stdout.flush();
+        if !self.buffered {
+            let _ = stdout.flush();
+        }
     }
 }
 
-/// An error for a person, on stderr.
+/// An error for a person, on stderr, after the lines printed before it.
 pub(crate) fn error(message: &str) {
+    flush();
     let _ = writeln!(std::io::stderr().lock(), "tbi: {message}");
 }
 

@@ -34,6 +34,8 @@ pub(crate) async fn next<S: Stream + Unpin>(
         if deadline.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Woken::Deadline);
         }
+        // Nothing is waiting: what was printed goes out now.
+        crate::output::flush();
         Poll::Pending
     })
     .await

@@ -268,7 +268,11 @@ impl<R: Runtime> Driver<R> {
             config.tls.clone(),
             config.websocket,
             config.proxy.clone(),
-        );
+        )
+        .with_read_gate({
+            let shared = shared.clone();
+            Box::new(move |cx| shared.poll_room(cx))
+        });
         Self {
             engine,
             shared,
@@ -403,9 +407,12 @@ fn dispatch(shared: &Shared, bindings: &Bindings, waiters: &mut Waiters, event: 
     // channel's callbacks before the global ones.
     bindings.dispatch(&event);
     shared.handlers().dispatch(&event);
-    shared.publish(&event);
-    // Last: when `connected()` or `subscribed()` returns, the handlers have run.
-    if !message {
+    if message {
+        // The last stream takes the event itself: no copy on the hot path.
+        shared.publish_owned(event);
+    } else {
+        shared.publish(&event);
+        // Last: when `connected()` or `subscribed()` returns, the handlers have run.
         waiters.on_event(&event);
     }
 }

@@ -268,7 +268,14 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketLimits,
     pub(crate) proxy: ProxySetting,
+    /// Whether the socket may be read now: `false` while a lossless event stream is
+    /// full (the gate wakes the task when it has room). Timers, commands and writes go
+    /// on meanwhile.
+    read_gate: Option<ReadGate>,
 }
+
+/// See [`Engine::with_read_gate`].
+pub(crate) type ReadGate = Box<dyn Fn(&mut Context<'_>) -> bool + Send + Sync>;
 
 impl<R: Runtime, C: Core> Engine<R, C> {
     pub(crate) fn new(
@@ -292,7 +299,15 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             tls,
             websocket,
             proxy,
+            read_gate: None,
         }
+    }
+
+    /// Reads the socket only while `gate` says so: the consumer of a lossless event
+    /// stream holds the socket back, and the server's writes wait in TCP.
+    pub(crate) fn with_read_gate(mut self, gate: ReadGate) -> Self {
+        self.read_gate = Some(gate);
+        self
     }
 
     /// Performs everything the core asked for; events go to `on_event`. Then re-arms the
@@ -453,6 +468,9 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         match &mut self.socket {
             Socket::None => Poll::Pending,
             Socket::Connecting(connect) => connect.poll_unpin(cx).map(Io::Connected),
+            Socket::Open { .. } if self.read_gate.as_ref().is_some_and(|open| !open(cx)) => {
+                Poll::Pending
+            }
             Socket::Open { frames, .. } => frames.poll_next_unpin(cx).map(Io::Frame),
         }
     }

@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -48,7 +49,9 @@ impl Lagging for iris_proto::Event {
 /// oldest events and then receives one `Lagged { missed }` event
 /// ([`tbi_proto::Event::Lagged`], [`iris_proto::Event::Lagged`]) before the events that
 /// were kept: treat it as a gap, like `Resubscribed`, and re-fetch what the channels
-/// carry. The handlers and the other streams are not affected.
+/// carry. The handlers and the other streams are not affected. A stream from
+/// [`TbiSocket::lossless_events`](crate::TbiSocket::lossless_events) never drops one:
+/// while it is full, the socket reads nothing more.
 #[must_use = "a stream does nothing unless polled"]
 pub struct EventStream<E = tbi_proto::Event> {
     queue: Arc<Mutex<Queue<E>>>,
@@ -73,6 +76,20 @@ struct Queue<E> {
     missed: u64,
     waker: Option<Waker>,
     ended: bool,
+    /// Never drops: a full queue holds the socket's reading instead.
+    lossless: bool,
+    /// The socket's task, waiting for room in this full lossless queue.
+    room: Option<Waker>,
+}
+
+impl<E> Drop for EventStream<E> {
+    /// A dropped lossless stream holds the socket back no more.
+    fn drop(&mut self) {
+        let room = lock(&self.queue).room.take();
+        if let Some(room) = room {
+            room.wake();
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -98,6 +115,16 @@ impl<E: Lagging> EventStream<E> {
     pub async fn next(&mut self) -> Option<E> {
         futures::StreamExt::next(self).await
     }
+
+    /// How many events it holds now, waiting for its consumer.
+    pub fn len(&self) -> usize {
+        lock(&self.queue).events.len()
+    }
+
+    /// Whether it holds no event now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl<E: Lagging> Stream for EventStream<E> {
@@ -110,6 +137,13 @@ impl<E: Lagging> Stream for EventStream<E> {
             return Poll::Ready(Some(E::lagged(missed)));
         }
         if let Some(event) = queue.events.pop_front() {
+            if queue.lossless && queue.events.len() < queue.capacity {
+                let room = queue.room.take();
+                drop(queue);
+                if let Some(room) = room {
+                    room.wake();
+                }
+            }
             return Poll::Ready(Some(event));
         }
         if queue.ended {
@@ -130,18 +164,46 @@ pub(crate) type Filter<E> = Option<Box<dyn Fn(&E) -> bool + Send + Sync>>;
 struct Entry<E> {
     queue: Weak<Mutex<Queue<E>>>,
     filter: Filter<E>,
+    lossless: bool,
 }
 
 /// The queues of every live stream.
 pub(crate) struct Subscribers<E> {
     queues: Mutex<Vec<Entry<E>>>,
+    /// How many of them are lossless: without any, the socket's reading never asks.
+    lossless: AtomicUsize,
 }
 
 impl<E> Default for Subscribers<E> {
     fn default() -> Self {
         Self {
             queues: Mutex::default(),
+            lossless: AtomicUsize::new(0),
         }
+    }
+}
+
+impl<E> Subscribers<E> {
+    /// Whether every lossless stream has room for more events; when one is full, the
+    /// caller (the socket's task) is woken once its consumer takes one, or drops it.
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>) -> bool {
+        if self.lossless.load(Ordering::Relaxed) == 0 {
+            return true;
+        }
+        for entry in lock(&self.queues).iter().filter(|e| e.lossless) {
+            let Some(queue) = entry.queue.upgrade() else {
+                continue;
+            };
+            let mut queue = lock(&queue);
+            if queue.events.len() >= queue.capacity && !queue.ended {
+                match &queue.room {
+                    Some(room) if room.will_wake(cx.waker()) => {}
+                    _ => queue.room = Some(cx.waker().clone()),
+                }
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -154,6 +216,16 @@ impl<E: Clone> Subscribers<E> {
     /// A new stream of the events `filter` takes, holding at most `capacity` of them: the
     /// others neither fill it nor count as missed.
     pub(crate) fn subscribe_filtered(&self, capacity: usize, filter: Filter<E>) -> EventStream<E> {
+        self.subscribe_with(capacity, filter, false)
+    }
+
+    /// A new stream that never drops an event: while it holds `capacity`, the socket
+    /// reads nothing more (see [`poll_room`](Self::poll_room)).
+    pub(crate) fn subscribe_lossless(&self, capacity: usize) -> EventStream<E> {
+        self.subscribe_with(capacity, None, true)
+    }
+
+    fn subscribe_with(&self, capacity: usize, filter: Filter<E>, lossless: bool) -> EventStream<E> {
         let capacity = capacity.max(1);
         let queue = Arc::new(Mutex::new(Queue {
             events: VecDeque::new(),
@@ -161,43 +233,54 @@ impl<E: Clone> Subscribers<E> {
             missed: 0,
             waker: None,
             ended: false,
+            lossless,
+            room: None,
         }));
         lock(&self.queues).push(Entry {
             queue: Arc::downgrade(&queue),
             filter,
+            lossless,
         });
+        if lossless {
+            self.lossless.fetch_add(1, Ordering::Relaxed);
+        }
         EventStream { queue }
     }
 
     /// Gives every stream the event, dropping the oldest of a full one; forgets the
     /// streams that were dropped.
     pub(crate) fn publish(&self, event: &E) {
-        let mut queues = lock(&self.queues);
-        queues.retain(|entry| {
+        if !lock(&self.queues).is_empty() {
+            self.publish_owned(event.clone());
+        }
+    }
+
+    /// [`publish`](Self::publish), the last stream taking `event` itself: one copy fewer
+    /// than there are streams, none with a single one.
+    pub(crate) fn publish_owned(&self, event: E) {
+        let mut last: Option<Arc<Mutex<Queue<E>>>> = None;
+        lock(&self.queues).retain(|entry| {
             let Some(queue) = entry.queue.upgrade() else {
+                if entry.lossless {
+                    self.lossless.fetch_sub(1, Ordering::Relaxed);
+                }
                 return false;
             };
-            if entry.filter.as_ref().is_some_and(|takes| !takes(event)) {
-                return true;
-            }
-            let waker = {
-                let mut queue = lock(&queue);
-                if queue.events.len() >= queue.capacity {
-                    queue.events.pop_front();
-                    queue.missed += 1;
-                }
-                queue.events.push_back(event.clone());
-                queue.waker.take()
-            };
-            if let Some(waker) = waker {
-                waker.wake();
+            if entry.filter.as_ref().is_none_or(|takes| takes(&event))
+                && let Some(previous) = last.replace(queue)
+            {
+                push(&previous, event.clone());
             }
             true
         });
+        if let Some(last) = last {
+            push(&last, event);
+        }
     }
 
     /// Ends every stream once it has handed out what it holds.
     pub(crate) fn close(&self) {
+        self.lossless.store(0, Ordering::Relaxed);
         for entry in lock(&self.queues).drain(..) {
             if let Some(queue) = entry.queue.upgrade() {
                 let waker = {
@@ -210,6 +293,25 @@ impl<E: Clone> Subscribers<E> {
                 }
             }
         }
+    }
+}
+
+/// Adds `event` to a stream's queue (dropping its oldest when full, unless it is
+/// lossless: a lossless queue goes past its capacity by the events of the input under
+/// way at most, as the socket reads nothing more until it has room) and wakes its
+/// consumer.
+fn push<E>(queue: &Mutex<Queue<E>>, event: E) {
+    let waker = {
+        let mut queue = lock(queue);
+        if queue.events.len() >= queue.capacity && !queue.lossless {
+            queue.events.pop_front();
+            queue.missed += 1;
+        }
+        queue.events.push_back(event);
+        queue.waker.take()
+    };
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 
@@ -287,5 +389,66 @@ mod tests {
         drop(stream);
         subscribers.publish(&Test::N(1));
         assert!(lock(&subscribers.queues).is_empty());
+    }
+
+    /// A waker that counts its wakes.
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_full_lossless_stream_holds_the_reader_back_and_lets_it_go_when_read() {
+        let subscribers = Subscribers::default();
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(subscribers.poll_room(&mut cx), "no stream: always room");
+        let mut lossless = subscribers.subscribe_lossless(2);
+        let mut lossy = subscribers.subscribe(2);
+        subscribers.publish(&Test::N(0));
+        assert!(subscribers.poll_room(&mut cx));
+        // An input may carry more events than there is room for: none is dropped.
+        for n in 1..4 {
+            subscribers.publish(&Test::N(n));
+        }
+        assert!(!subscribers.poll_room(&mut cx), "full: the reader waits");
+        assert_eq!(block_on(lossless.next()), Some(Test::N(0)));
+        assert!(!subscribers.poll_room(&mut cx), "three left, still full");
+        assert_eq!(block_on(lossless.next()), Some(Test::N(1)));
+        assert_eq!(block_on(lossless.next()), Some(Test::N(2)));
+        assert_eq!(
+            counter.0.load(Ordering::Relaxed),
+            1,
+            "woken once there was room"
+        );
+        assert!(subscribers.poll_room(&mut cx));
+        assert_eq!(block_on(lossless.next()), Some(Test::N(3)));
+        assert_eq!(
+            block_on(lossy.next()),
+            Some(Test::Lagged(2)),
+            "the others are unchanged"
+        );
+
+        for n in 4..6 {
+            subscribers.publish(&Test::N(n));
+        }
+        assert!(!subscribers.poll_room(&mut cx));
+        drop(lossless);
+        assert_eq!(
+            counter.0.load(Ordering::Relaxed),
+            2,
+            "a dropped stream lets it go"
+        );
+        assert!(subscribers.poll_room(&mut cx));
+        subscribers.publish(&Test::N(6));
+        assert_eq!(
+            subscribers.lossless.load(Ordering::Relaxed),
+            0,
+            "and is forgotten"
+        );
     }
 }

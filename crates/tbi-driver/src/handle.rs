@@ -133,6 +133,23 @@ impl<H, E: Clone, S> Shared<H, E, S> {
         self.subscribers.subscribe_filtered(capacity, filter)
     }
 
+    /// A new lossless event stream holding the configured number before the socket
+    /// waits for its consumer.
+    pub(crate) fn events_lossless(&self) -> EventStream<E> {
+        let capacity = self.event_buffer.load(Ordering::Relaxed);
+        self.subscribers.subscribe_lossless(capacity)
+    }
+
+    /// Whether the socket may read more: every lossless stream has room.
+    pub(crate) fn poll_room(&self, cx: &mut std::task::Context<'_>) -> bool {
+        self.subscribers.poll_room(cx)
+    }
+
+    /// Gives every event stream the event, the last one this very event.
+    pub(crate) fn publish_owned(&self, event: E) {
+        self.subscribers.publish_owned(event);
+    }
+
     /// Gives every event stream the event.
     pub(crate) fn publish(&self, event: &E) {
         self.subscribers.publish(event);

@@ -364,6 +364,30 @@ impl<R> TbiSocket<R> {
         self.shared.events(Some(capacity))
     }
 
+    /// A stream of every event from now on that never drops one (never sends `Lagged`):
+    /// once it holds the configuration's
+    /// [`event_buffer`](crate::SocketConfigBuilder::event_buffer) events, the socket reads
+    /// nothing more until its consumer takes some, and the server's frames wait in TCP.
+    /// For a consumer that must see everything, such as a log writer or `tbi listen`.
+    ///
+    /// Timers, commands and writes go on meanwhile, and the handlers and the other
+    /// streams get each event when it is read. A consumer that stops for longer than the
+    /// server's activity timeout plus the pong timeout loses the connection, which
+    /// reconnects and re-subscribes (a gap, reported as `Resubscribed`); dropping the
+    /// stream lets the socket read again.
+    ///
+    /// ```no_run
+    /// # async fn run(socket: tbi_driver::TbiSocket<impl tbi_driver::Runtime>) {
+    /// let mut events = socket.lossless_events();
+    /// while let Some(event) = events.next().await {
+    ///     println!("{}", serde_json::to_string(&event).unwrap_or_default());
+    /// }
+    /// # }
+    /// ```
+    pub fn lossless_events(&self) -> EventStream {
+        self.shared.events_lossless()
+    }
+
     /// A stream of the events `filter` takes, holding the configured number of them.
     pub(crate) fn events_filtered(
         &self,

@@ -40,30 +40,54 @@ pub fn signed_query(method: &str, path: &str, body: &str, timestamp: u64) -> Str
 /// Blocking; call it through [`blocking`](crate::blocking) from async code.
 pub fn publish(http_url: &str, channel: &str, event: &str, data: &str) -> Result<(), String> {
     let body = json!({"name": event, "channels": [channel], "data": data}).to_string();
-    let path = format!("/apps/{APP_ID}/events");
+    post(http_url, "events", &body).map_err(|e| format!("publishing {event} on {channel}: {e}"))
+}
+
+/// Triggers `event` on `channel` once per item of `data`, in one request to the batch
+/// API (`/batch_events`; the server bounds how many one batch may hold). Blocking.
+pub fn publish_batch(
+    http_url: &str,
+    channel: &str,
+    event: &str,
+    data: &[String],
+) -> Result<(), String> {
+    let batch: Vec<_> = data
+        .iter()
+        .map(|data| json!({"name": event, "channel": channel, "data": data}))
+        .collect();
+    let body = json!({ "batch": batch }).to_string();
+    post(http_url, "batch_events", &body).map_err(|e| {
+        format!(
+            "publishing a batch of {} {event} on {channel}: {e}",
+            data.len()
+        )
+    })
+}
+
+/// A signed `POST /apps/{id}/{endpoint}` with this JSON body.
+fn post(http_url: &str, endpoint: &str, body: &str) -> Result<(), String> {
+    let path = format!("/apps/{APP_ID}/{endpoint}");
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let url = format!(
         "{http_url}{path}?{}",
-        signed_query("POST", &path, &body, timestamp)
+        signed_query("POST", &path, body, timestamp)
     );
     let response = ureq::post(&url)
         .header("Content-Type", "application/json")
         .config()
         .http_status_as_error(false)
         .build()
-        .send(&body)
-        .map_err(|e| format!("publishing {event} on {channel}: {e}"))?;
+        .send(body)
+        .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     if status == 200 {
         Ok(())
     } else {
         let text = response.into_body().read_to_string().unwrap_or_default();
-        Err(format!(
-            "publishing {event} on {channel}: HTTP {status}: {text}"
-        ))
+        Err(format!("HTTP {status}: {text}"))
     }
 }
 

@@ -246,6 +246,25 @@ impl<R> IrisConnection<R> {
         self.shared.events(Some(capacity))
     }
 
+    /// A stream of every event from now on that never drops one: once it holds the
+    /// configuration's [`event_buffer`](crate::IrisConfig::event_buffer) events, the
+    /// connection reads nothing more until its consumer takes some (see
+    /// [`TbiSocket::lossless_events`](crate::TbiSocket::lossless_events); a consumer that
+    /// stops for longer than the keep-alive allows loses the connection, which
+    /// reconnects).
+    ///
+    /// ```no_run
+    /// # async fn run(iris: tbi_driver::IrisConnection<impl tbi_driver::Runtime>) {
+    /// let mut events = iris.lossless_events();
+    /// while let Some(event) = events.next().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn lossless_events(&self) -> EventStream<Event> {
+        self.shared.events_lossless()
+    }
+
     fn set(&self, update: impl FnOnce(&mut IrisHandlers)) -> &Self {
         self.shared.update_handlers(update);
         self

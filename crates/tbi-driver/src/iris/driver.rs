@@ -175,7 +175,11 @@ impl<R: Runtime> IrisDriver<R> {
             config.tls.clone(),
             config.websocket,
             config.proxy.clone(),
-        );
+        )
+        .with_read_gate({
+            let shared = shared.clone();
+            Box::new(move |cx| shared.poll_room(cx))
+        });
         Self { engine, shared }
     }
 }
@@ -244,7 +248,7 @@ impl<R: Runtime> Drive<R> for IrisDriver<R> {
         let shared = &self.shared;
         self.engine.perform(|event| {
             shared.handlers().dispatch(&event);
-            shared.publish(&event);
+            shared.publish_owned(event);
         });
     }
 

@@ -163,10 +163,11 @@ impl Entry {
     }
 }
 
-/// Every channel, keyed by name.
+/// Every channel, keyed by name. Looked up once per frame: a fast hasher (still seeded
+/// per process), as the peer chooses only what is looked up, never what is inserted.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    entries: HashMap<ChannelName, Entry>,
+    entries: HashMap<ChannelName, Entry, foldhash::fast::RandomState>,
     next_seq: u64,
 }
 

@@ -43,9 +43,6 @@ struct Envelope<'a> {
     user_id: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct Unescaped<'a>(#[serde(borrow)] Cow<'a, str>);
-
 /// Why a frame could not be decoded.
 #[derive(Debug)]
 pub(crate) struct DecodeError(pub(crate) String);
@@ -64,8 +61,8 @@ pub(crate) fn decode(text: &str) -> Result<Frame<'_>, DecodeError> {
         Some(raw) => {
             let json = raw.get();
             if json.starts_with('"') {
-                let Unescaped(text) = serde_json::from_str(json)
-                    .map_err(|e| DecodeError(format!("bad data string: {}", scrub(&e))))?;
+                let text = super::unescape::unescape(json)
+                    .map_err(|e| DecodeError(format!("bad data string: {e}")))?;
                 Data::Text(text)
             } else if json == "null" {
                 Data::Absent

@@ -2,5 +2,6 @@
 
 pub(crate) mod inbound;
 pub(crate) mod outbound;
+pub(crate) mod unescape;
 
 pub use outbound::OutboundText;

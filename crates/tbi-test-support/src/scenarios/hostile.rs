@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tbi_driver::{AuthFuture, Runtime, SocketConfig, SocketConfigBuilder, TbiSocket};
 use tbi_loopback::flood::FloodServer;
 use tbi_proto::backend::AuthSigner;
@@ -120,6 +120,76 @@ pub async fn a_stream_nobody_reads_stays_bounded<R: Runtime>() {
         Some((FLOOD - 1).to_string()),
         "the newest are kept"
     );
+}
+
+/// A lossless stream whose consumer is slower than the flood gets every event, in order,
+/// and never a `Lagged`: while it is full the socket reads nothing more. The handler
+/// still gets every event, and so does a small ordinary stream read as slowly, minus
+/// what it drops (so the flood did outrun its consumer).
+pub async fn a_slow_lossless_stream_gets_every_event<R: Runtime>() {
+    const FLOOD: u64 = 20_000;
+    let channel = "consultation-flood";
+    let frames: Vec<String> = (0..FLOOD).map(|n| message_on(channel, n)).collect();
+    let server = FloodServer::builder()
+        .flood(channel, frames, Some(FLOOD))
+        .start()
+        .expect("the flood server starts");
+    let config = flood_config(&server)
+        .event_buffer(64)
+        .build()
+        .expect("config");
+    let socket = TbiSocket::<R>::new(config);
+    let handled = count_messages(&socket, channel);
+    let mut lossless = socket.lossless_events();
+    let mut lossy = socket.events_with_capacity(64);
+    socket.subscribe(channel).await.expect("valid");
+    socket.connect().await.expect("running");
+    let (mut next, mut lagged, mut most) = (0u64, 0u64, 0usize);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while next < FLOOD {
+        assert!(
+            Instant::now() < deadline,
+            "only {next} of {FLOOD} events in time"
+        );
+        let event = within::<R, _>(Duration::from_secs(10), lossless.next())
+            .await
+            .expect("the next event in time");
+        most = most.max(lossless.len());
+        match event {
+            Some(Event::Message { data, .. }) => {
+                assert_eq!(data, next.to_string(), "in order, none missing");
+                next += 1;
+                // Slower than the flood: a pause every 500 events.
+                if next % 500 == 0 {
+                    pause::<R>(Duration::from_millis(5)).await;
+                    while let Some(Some(event)) = lossy.next().now_or_never() {
+                        if let Event::Lagged { missed } = event {
+                            lagged += missed;
+                        }
+                    }
+                }
+            }
+            Some(Event::Lagged { missed }) => panic!("a lossless stream lagged ({missed})"),
+            Some(_) => {}
+            None => panic!("the stream ended after {next} events"),
+        }
+    }
+    assert!(
+        lagged > 0,
+        "the ordinary stream never fell behind: the test proves nothing"
+    );
+    // Its capacity, and the events of the frame under way past it at most.
+    assert!(most <= 64 + 4, "the lossless stream held {most} events");
+    until::<R>("every event handled", Duration::from_secs(10), || {
+        handled.load(Ordering::Relaxed) == FLOOD
+    })
+    .await;
+    assert_eq!(
+        socket.state(),
+        ConnectionState::Connected,
+        "no reconnect on the way"
+    );
+    socket.shutdown().await;
 }
 
 /// A server that stops reading: once nothing could be written for the pong timeout (or

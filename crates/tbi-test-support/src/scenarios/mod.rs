@@ -35,8 +35,9 @@ pub use faults::{
 };
 pub use hostile::{
     a_flood_does_not_starve_auth_answers_or_timers, a_server_that_stops_reading_is_dropped,
-    a_stream_nobody_reads_stays_bounded, auth_requests_of_a_lost_socket_are_cancelled,
-    the_live_heap_stays_flat_under_floods, websocket_pings_count_as_activity,
+    a_slow_lossless_stream_gets_every_event, a_stream_nobody_reads_stays_bounded,
+    auth_requests_of_a_lost_socket_are_cancelled, the_live_heap_stays_flat_under_floods,
+    websocket_pings_count_as_activity,
 };
 pub use network_changed::{
     network_changed_cuts_the_backoff_short, network_changed_finds_a_zombie_socket_at_once,

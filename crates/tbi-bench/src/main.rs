@@ -1,0 +1,212 @@
+//! `tbi-bench`: the performance of the client side by side with pusher-js, in one run on
+//! one machine, against the same servers.
+//!
+//! ```text
+//! cargo run --release -p tbi-bench -- drain             # 300,000 events per receiver
+//! cargo run --release -p tbi-bench -- drain --events 1000 --json summary.json
+//! ```
+//!
+//! It starts sockudo itself (installed by `scripts/install-test-servers.sh`), installs
+//! pusher-js and `ws` with npm into `~/.cache/tbi/bench-node` (or `$TBI_BENCH_NODE_DIR`)
+//! the first time, builds the `tbi` command when it is not beside this binary, runs every
+//! receiver in a process of its own, and prints a table and a JSON summary. It fails when
+//! any receiver misses an event. Figures and their history are in `BENCHMARKS.md`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cpu;
+mod drain;
+mod library;
+mod node;
+mod receiver;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::drain::Source;
+use crate::library::{Delivery, RuntimeKind};
+use crate::receiver::{Kind, Programs};
+
+#[derive(Parser)]
+#[command(
+    name = "tbi-bench",
+    about = "The client's performance beside pusher-js"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every receiver drains N events, through sockudo and through the flood server.
+    Drain {
+        /// Events per receiver and source.
+        #[arg(long, default_value_t = 300_000)]
+        events: u64,
+        /// Only this source (both by default).
+        #[arg(long, value_enum)]
+        source: Option<SourceArg>,
+        /// Leave out the JavaScript receivers (no node needed).
+        #[arg(long)]
+        no_node: bool,
+        /// Only the receivers whose name contains this (repeat for more).
+        #[arg(long = "receiver", value_name = "TEXT")]
+        receivers: Vec<String>,
+        /// The `tbi` command to run (default: the one beside this binary), for an A/B of
+        /// two builds.
+        #[arg(long, value_name = "PATH")]
+        tbi: Option<PathBuf>,
+        /// Also write the JSON summary to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// The library's receiver, in a process of its own (run by `drain`).
+    #[command(hide = true)]
+    Receive {
+        #[arg(long, value_enum)]
+        runtime: RuntimeKind,
+        #[arg(long, value_enum)]
+        delivery: Delivery,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        events: u64,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SourceArg {
+    Sockudo,
+    Flood,
+}
+
+/// The `tbi` binary beside this one: brought up to date first when run by `cargo run`
+/// (cargo sets `CARGO`), built when missing.
+fn tbi_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().ok_or("no directory")?;
+    let tbi = dir.join("tbi");
+    if tbi.exists() && std::env::var_os("CARGO").is_none() {
+        return Ok(tbi);
+    }
+    let profile = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => "release",
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("building the tbi command ({profile})");
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--locked", "-p", "tbi-cli", "--profile", profile])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() || !tbi.exists() {
+        return Err("cannot build the tbi command".into());
+    }
+    Ok(tbi)
+}
+
+/// What `drain` was asked for.
+struct DrainArgs {
+    events: u64,
+    source: Option<SourceArg>,
+    no_node: bool,
+    receivers: Vec<String>,
+    tbi: Option<PathBuf>,
+    json: Option<PathBuf>,
+}
+
+fn drain(args: DrainArgs) -> Result<(), String> {
+    let DrainArgs {
+        events,
+        source,
+        no_node,
+        receivers,
+        tbi,
+        json,
+    } = args;
+    let node = if no_node {
+        None
+    } else {
+        Some(node::install()?)
+    };
+    let programs = Programs {
+        node,
+        tbi: match tbi {
+            Some(path) => path,
+            None => tbi_binary()?,
+        },
+    };
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| !no_node || !matches!(k, Kind::PusherJs | Kind::BareWs))
+        .filter(|k| {
+            receivers.is_empty() || receivers.iter().any(|r| k.label().contains(r.as_str()))
+        })
+        .collect();
+    let sources = match source {
+        Some(SourceArg::Sockudo) => vec![Source::Sockudo],
+        Some(SourceArg::Flood) => vec![Source::Flood],
+        None => vec![Source::Sockudo, Source::Flood],
+    };
+    let scratch = std::env::temp_dir().join(format!("tbi-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let mut all = Vec::new();
+    for source in sources {
+        all.extend(drain::run(&kinds, &programs, source, events, &scratch)?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let summary = report::drain(&all);
+    if let Some(path) = json {
+        std::fs::write(&path, format!("{summary:#}\n")).map_err(|e| e.to_string())?;
+    }
+    let lost: Vec<_> = all.iter().filter(|d| d.received != d.events).collect();
+    if lost.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("events were lost: {lost:?}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().command {
+        Command::Drain {
+            events,
+            source,
+            no_node,
+            receivers,
+            tbi,
+            json,
+        } => drain(DrainArgs {
+            events,
+            source,
+            no_node,
+            receivers,
+            tbi,
+            json,
+        }),
+        Command::Receive {
+            runtime,
+            delivery,
+            url,
+            channel,
+            events,
+        } => {
+            library::receive(runtime, delivery, &url, &channel, events);
+            Ok(())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
