@@ -31,6 +31,26 @@ pub(crate) enum Delivery {
     Stream,
 }
 
+impl RuntimeKind {
+    /// Its name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Tokio => "tokio",
+            Self::AsyncStd => "async-std",
+        }
+    }
+}
+
+impl Delivery {
+    /// Its name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Handler => "handler",
+            Self::Stream => "stream",
+        }
+    }
+}
+
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");

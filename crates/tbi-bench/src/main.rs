@@ -43,27 +43,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Every receiver drains N events, through sockudo and through the flood server.
-    Drain {
-        /// Events per receiver and source.
-        #[arg(long, default_value_t = 300_000)]
-        events: u64,
-        /// Only this source (both by default).
-        #[arg(long, value_enum)]
-        source: Option<SourceArg>,
-        /// Leave out the JavaScript receivers (no node needed).
-        #[arg(long)]
-        no_node: bool,
-        /// Only the receivers whose name contains this (repeat for more).
-        #[arg(long = "receiver", value_name = "TEXT")]
-        receivers: Vec<String>,
-        /// The `tbi` command to run (default: the one beside this binary), for an A/B of
-        /// two builds.
-        #[arg(long, value_name = "PATH")]
-        tbi: Option<PathBuf>,
-        /// Also write the JSON summary to this file.
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-    },
+    Drain(DrainArgs),
     /// The library's receiver, in a process of its own (run by `drain`).
     #[command(hide = true)]
     Receive {
@@ -112,45 +92,55 @@ fn tbi_binary() -> Result<PathBuf, String> {
     Ok(tbi)
 }
 
-/// What `drain` was asked for.
+/// What `drain` is asked for.
+#[derive(clap::Args)]
 struct DrainArgs {
+    /// Events per receiver and source.
+    #[arg(long, default_value_t = 300_000)]
     events: u64,
+    /// Only this source (both by default).
+    #[arg(long, value_enum)]
     source: Option<SourceArg>,
+    /// Leave out the JavaScript receivers (no node needed).
+    #[arg(long)]
     no_node: bool,
+    /// Only the receivers whose name contains this (repeat for more).
+    #[arg(long = "receiver", value_name = "TEXT")]
     receivers: Vec<String>,
+    /// The `tbi` command to run (default: the one beside this binary), for an A/B of two
+    /// builds.
+    #[arg(long, value_name = "PATH")]
     tbi: Option<PathBuf>,
+    /// Also write the JSON summary to this file.
+    #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
 }
 
 fn drain(args: DrainArgs) -> Result<(), String> {
-    let DrainArgs {
-        events,
-        source,
-        no_node,
-        receivers,
-        tbi,
-        json,
-    } = args;
-    let node = if no_node {
+    let node = if args.no_node {
         None
     } else {
         Some(node::install()?)
     };
     let programs = Programs {
         node,
-        tbi: match tbi {
+        tbi: match args.tbi {
             Some(path) => path,
             None => tbi_binary()?,
         },
     };
     let kinds: Vec<Kind> = Kind::ALL
         .into_iter()
-        .filter(|k| !no_node || !matches!(k, Kind::PusherJs | Kind::BareWs))
+        .filter(|k| !args.no_node || !matches!(k, Kind::PusherJs | Kind::BareWs))
         .filter(|k| {
-            receivers.is_empty() || receivers.iter().any(|r| k.label().contains(r.as_str()))
+            args.receivers.is_empty()
+                || args
+                    .receivers
+                    .iter()
+                    .any(|r| k.label().contains(r.as_str()))
         })
         .collect();
-    let sources = match source {
+    let sources = match args.source {
         Some(SourceArg::Sockudo) => vec![Source::Sockudo],
         Some(SourceArg::Flood) => vec![Source::Flood],
         None => vec![Source::Sockudo, Source::Flood],
@@ -159,11 +149,17 @@ fn drain(args: DrainArgs) -> Result<(), String> {
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let mut all = Vec::new();
     for source in sources {
-        all.extend(drain::run(&kinds, &programs, source, events, &scratch)?);
+        all.extend(drain::run(
+            &kinds,
+            &programs,
+            source,
+            args.events,
+            &scratch,
+        )?);
     }
     let _ = std::fs::remove_dir_all(&scratch);
     let summary = report::drain(&all);
-    if let Some(path) = json {
+    if let Some(path) = args.json {
         std::fs::write(&path, format!("{summary:#}\n")).map_err(|e| e.to_string())?;
     }
     let lost: Vec<_> = all.iter().filter(|d| d.received != d.events).collect();
@@ -176,21 +172,7 @@ fn drain(args: DrainArgs) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
-        Command::Drain {
-            events,
-            source,
-            no_node,
-            receivers,
-            tbi,
-            json,
-        } => drain(DrainArgs {
-            events,
-            source,
-            no_node,
-            receivers,
-            tbi,
-            json,
-        }),
+        Command::Drain(args) => drain(args),
         Command::Receive {
             runtime,
             delivery,

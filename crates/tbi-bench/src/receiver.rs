@@ -48,15 +48,11 @@ impl Kind {
             Self::BareWs => "bare node ws + 2×JSON.parse".into(),
             Self::TbiListen => "tbi listen --json > file".into(),
             Self::Library(runtime, delivery) => {
-                let runtime = match runtime {
-                    RuntimeKind::Tokio => "tokio",
-                    RuntimeKind::AsyncStd => "async-std",
-                };
                 let delivery = match delivery {
                     Delivery::Handler => "on_event handler",
                     Delivery::Stream => "event stream",
                 };
-                format!("library, {delivery}, {runtime}")
+                format!("library, {delivery}, {}", runtime.name())
             }
         }
     }
@@ -127,15 +123,13 @@ pub(crate) fn start(
         }
         Kind::Library(runtime, delivery) => {
             let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
-            let runtime = match runtime {
-                RuntimeKind::Tokio => "tokio",
-                RuntimeKind::AsyncStd => "async-std",
-            };
-            let delivery = match delivery {
-                Delivery::Handler => "handler",
-                Delivery::Stream => "stream",
-            };
-            command.args(["receive", "--runtime", runtime, "--delivery", delivery]);
+            command.args([
+                "receive",
+                "--runtime",
+                runtime.name(),
+                "--delivery",
+                delivery.name(),
+            ]);
             command.args([
                 "--url",
                 url,
