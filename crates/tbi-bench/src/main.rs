@@ -14,6 +14,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod clients;
+mod connections;
 mod cpu;
 mod drain;
 mod library;
@@ -44,6 +46,23 @@ struct Cli {
 enum Command {
     /// Every receiver drains N events, through sockudo and through the flood server.
     Drain(DrainArgs),
+    /// N clients each subscribed to a private and a shared channel: time until all are
+    /// subscribed, memory per connection, broadcast latency; the library and pusher-js.
+    Connections(ConnectionsArgs),
+    /// The library's clients of `connections`, in a process of their own.
+    #[command(hide = true)]
+    Clients {
+        #[arg(long, value_enum)]
+        runtime: RuntimeKind,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        auth: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        storm: bool,
+    },
     /// The library's receiver, in a process of its own (run by `drain`).
     #[command(hide = true)]
     Receive {
@@ -90,6 +109,61 @@ fn tbi_binary() -> Result<PathBuf, String> {
         return Err("cannot build the tbi command".into());
     }
     Ok(tbi)
+}
+
+/// What `connections` is asked for.
+#[derive(clap::Args)]
+struct ConnectionsArgs {
+    /// How many clients (repeat for several runs).
+    #[arg(long = "clients", default_values_t = [1_000, 10_000])]
+    clients: Vec<usize>,
+    /// Leave out pusher-js (no node needed).
+    #[arg(long)]
+    no_node: bool,
+    /// pusher-js only up to this many clients (one node process holds them all).
+    #[arg(long, default_value_t = 10_000)]
+    pusher_js_max: usize,
+    /// After the broadcast, kill sockudo and start it again under the library's clients
+    /// (the reconnect storm).
+    #[arg(long)]
+    storm: bool,
+    /// Also write the JSON summary to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+fn connections(args: ConnectionsArgs) -> Result<(), String> {
+    let node = if args.no_node {
+        None
+    } else {
+        Some(node::install()?)
+    };
+    let mut all = Vec::new();
+    for &count in &args.clients {
+        let mut holders = vec![
+            connections::Holder::Library(RuntimeKind::Tokio),
+            connections::Holder::Library(RuntimeKind::AsyncStd),
+        ];
+        if node.is_some() && count <= args.pusher_js_max {
+            holders.push(connections::Holder::PusherJs);
+        }
+        all.extend(connections::run(
+            &holders,
+            node.as_ref(),
+            count,
+            args.storm,
+        )?);
+    }
+    let summary = report::connections(&all);
+    if let Some(path) = args.json {
+        std::fs::write(&path, format!("{summary:#}\n")).map_err(|e| e.to_string())?;
+    }
+    let missed: Vec<_> = all.iter().filter(|c| c.received != c.clients).collect();
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("clients missed the broadcast: {missed:?}"))
+    }
 }
 
 /// What `drain` is asked for.
@@ -173,6 +247,28 @@ fn drain(args: DrainArgs) -> Result<(), String> {
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Drain(args) => drain(args),
+        Command::Connections(args) => connections(args),
+        Command::Clients {
+            runtime,
+            url,
+            auth,
+            count,
+            storm,
+        } => match runtime {
+            RuntimeKind::Tokio => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| {
+                    rt.block_on(clients::run::<tbi_tokio::Tokio>(&url, &auth, count, storm))
+                }),
+            RuntimeKind::AsyncStd => {
+                async_std::task::block_on(clients::run::<tbi_async_std::AsyncStd>(
+                    &url, &auth, count, storm,
+                ))
+            }
+        },
         Command::Receive {
             runtime,
             delivery,

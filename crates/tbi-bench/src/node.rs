@@ -11,6 +11,7 @@ pub(crate) const WS_VERSION: &str = "8.23.0";
 
 const PUSHER_JS_RECEIVER: &str = include_str!("js/pusher_js_receiver.js");
 const WS_RECEIVER: &str = include_str!("js/ws_receiver.js");
+const PUSHER_JS_CLIENTS: &str = include_str!("js/pusher_js_clients.js");
 
 /// Where the packages and scripts live: `$TBI_BENCH_NODE_DIR`, or
 /// `~/.cache/tbi/bench-node`.
@@ -29,6 +30,8 @@ pub(crate) struct Node {
     pub(crate) pusher_js: PathBuf,
     /// The bare `ws` receiver.
     pub(crate) ws: PathBuf,
+    /// Many pusher-js clients in one process.
+    pub(crate) pusher_js_clients: PathBuf,
 }
 
 fn installed(dir: &Path, package: &str, version: &str) -> bool {
@@ -68,10 +71,12 @@ pub(crate) fn install() -> Result<Node, String> {
     let node = Node {
         pusher_js: dir.join("pusher_js_receiver.js"),
         ws: dir.join("ws_receiver.js"),
+        pusher_js_clients: dir.join("pusher_js_clients.js"),
     };
     for (path, text) in [
         (&node.pusher_js, PUSHER_JS_RECEIVER),
         (&node.ws, WS_RECEIVER),
+        (&node.pusher_js_clients, PUSHER_JS_CLIENTS),
     ] {
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }

@@ -72,6 +72,7 @@ pub struct Server {
     kind: ServerKind,
     port: u16,
     max_messages: usize,
+    max_connections: usize,
     dir: PathBuf,
     process: Mutex<Option<ServerProcess>>,
 }
@@ -93,6 +94,12 @@ impl Server {
     /// preallocated: keep it small when there are thousands of connections; 5,000 at
     /// 100,000 took 23.8 GB). soketi ignores it.
     pub fn start_with(kind: ServerKind, max_messages: usize) -> Self {
+        Self::start_sized(kind, max_messages, 10_000)
+    }
+
+    /// [`start_with`](Self::start_with), admitting up to `max_connections` connections to
+    /// the app (10,000 otherwise).
+    pub fn start_sized(kind: ServerKind, max_messages: usize, max_connections: usize) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "tbi-{kind}-{}-{}",
             std::process::id(),
@@ -103,6 +110,7 @@ impl Server {
             kind,
             port: free_port(),
             max_messages,
+            max_connections,
             dir,
             process: Mutex::new(None),
         };
@@ -147,7 +155,7 @@ impl Server {
             "adapter": {"driver": "local"},
             "app_manager": {"driver": "memory", "array": {"apps": [{
                 "id": APP_ID, "key": APP_KEY, "secret": APP_SECRET,
-                "enabled": true, "max_connections": 10000,
+                "enabled": true, "max_connections": self.max_connections,
                 "enable_client_messages": true,
                 "enable_user_authentication": true,
                 "max_client_events_per_second": 10000,

@@ -40,12 +40,12 @@ pub(crate) fn unescape(literal: &str) -> Result<Cow<'_, str>, UnescapeError> {
         .ok_or(UnescapeError::NotAString)?;
     let bytes = inner.as_bytes();
     let Some(first) = memchr::memchr2(b'\\', b'"', bytes) else {
-        if bytes.iter().any(|&b| b < 0x20) {
+        if has_control(bytes) {
             return Err(UnescapeError::ControlCharacter);
         }
         return Ok(Cow::Borrowed(inner));
     };
-    if bytes[..first].iter().any(|&b| b < 0x20) {
+    if has_control(&bytes[..first]) {
         return Err(UnescapeError::ControlCharacter);
     }
     let mut out = String::with_capacity(inner.len());
@@ -77,7 +77,7 @@ pub(crate) fn unescape(literal: &str) -> Result<Cow<'_, str>, UnescapeError> {
         }
         let rest = &bytes[at..];
         let next = memchr::memchr2(b'\\', b'"', rest).map_or(bytes.len(), |n| at + n);
-        if bytes[at..next].iter().any(|&b| b < 0x20) {
+        if has_control(&bytes[at..next]) {
             return Err(UnescapeError::ControlCharacter);
         }
         // Between ASCII delimiters, so on character boundaries.
@@ -85,6 +85,12 @@ pub(crate) fn unescape(literal: &str) -> Result<Cow<'_, str>, UnescapeError> {
         at = next;
     }
     Ok(Cow::Owned(out))
+}
+
+/// Whether any byte is a control character: without an early exit, so that it runs on
+/// whole vectors (a 1 KiB payload is one long run between escapes).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &b| found | (b < 0x20))
 }
 
 fn hex4(bytes: &[u8]) -> Result<u16, UnescapeError> {
