@@ -215,7 +215,14 @@ pub(crate) fn run(
             let _ = child.kill();
         }
         let _ = child.wait();
-        results.push(outcome?);
+        match outcome {
+            Ok(connected) => results.push(connected),
+            // pusher-js may not hold as many as asked: say so and go on.
+            Err(e) if holder == Holder::PusherJs => {
+                eprintln!("connections: pusher-js with {count} clients failed: {e}");
+            }
+            Err(e) => return Err(e),
+        }
     }
     server.stop();
     Ok(results)
