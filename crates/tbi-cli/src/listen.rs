@@ -236,6 +236,8 @@ pub(crate) async fn listen<R: Runtime>(args: ListenArgs, interrupt: &mut Interru
             Woken::Interrupted => break Exit::Interrupted,
         }
     };
+    // What was printed goes out before the close handshake, which may take seconds.
+    crate::output::flush();
     let _ = socket.disconnect().await;
     socket.shutdown().await;
     exit

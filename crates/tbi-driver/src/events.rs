@@ -83,9 +83,15 @@ struct Queue<E> {
 }
 
 impl<E> Drop for EventStream<E> {
-    /// A dropped lossless stream holds the socket back no more.
+    /// A dropped lossless stream holds the socket back no more: ended under the lock
+    /// first, so a socket's task that looks again before the queue is freed finds it
+    /// ended rather than full (and does not wait on a waker nobody will call).
     fn drop(&mut self) {
-        let room = lock(&self.queue).room.take();
+        let room = {
+            let mut queue = lock(&self.queue);
+            queue.ended = true;
+            queue.room.take()
+        };
         if let Some(room) = room {
             room.wake();
         }

@@ -14,8 +14,6 @@ use crate::connection::ConnectParams;
 use crate::event::Event;
 use crate::output::{HttpResponse, Output};
 use crate::token::jwt_expiry;
-use crate::xml::Element;
-use crate::xml::reader::{Item, StanzaReader};
 
 /// The most secrets one recording tracks: a session learns a handful (the Iris token and
 /// its updates, one WebSocket token and TURN credentials per connect, one room token per
@@ -28,9 +26,9 @@ pub const MAX_SECRETS: usize = 512;
 /// and gives the line to write (JSON, no newline), or `None` for what a fixture does not
 /// record; times are counted from [`Recorder::new`].
 ///
-/// Secrets are replaced wherever they appear as a whole (between characters that cannot
-/// be part of a token): the Iris token (in `connect`, `update_token` and the bearer
-/// header), the WebSocket token (in the event manager's answer and the socket's URL), the
+/// Secrets are replaced wherever they appear (a short one, under 12 bytes, only where it
+/// stands alone, between characters that cannot be part of a token): the Iris token (in
+/// `connect`, `update_token` and the bearer header), the WebSocket token (in the event manager's answer and the socket's URL), the
 /// TURN usernames and credentials, and every room token (in notification stanzas, the
 /// events and the telemetry the client sends back). Each secret gets its own stand-in
 /// (`redacted-1`, …; a JWT with an `exp` becomes an unsigned JWT with that `exp` only,
@@ -187,6 +185,16 @@ impl Recorder {
                     }
                     Err(_) => Value::String(text.into_owned()),
                 };
+                // The TURN credentials are JSON in a string: redacted as parsed values (the
+                // text may write them with escapes), then written back.
+                if let Some(turn) = body.get_mut("turn_credentials")
+                    && let Some(mut parsed) = turn
+                        .as_str()
+                        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                {
+                    self.secrets.redact_value(&mut parsed);
+                    *turn = Value::String(parsed.to_string());
+                }
                 self.secrets.redact_value(&mut body);
                 let value = json!({"status": response.status, "body": body});
                 self.line(now, "http_response", value)
@@ -272,6 +280,10 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
+/// Secrets at least this long are replaced wherever they appear; shorter ones only where
+/// they stand alone.
+const WHOLE_WORD_BELOW: usize = 12;
+
 /// What a token may be made of: base64 (both alphabets), hex, JWT, percent-encoding.
 /// A secret is replaced only where the characters around it are not among these.
 fn token_char(c: char) -> bool {
@@ -299,6 +311,27 @@ impl Secrets {
 
     fn learn_plain(&mut self, secret: &str) {
         self.learn(secret, |n| format!("redacted-{n}"));
+    }
+
+    /// Another way `secret` is written (`form`), replaced by the same stand-in.
+    fn learn_alias(&mut self, form: &str, secret: &str) {
+        let Some(stand_in) = self
+            .known
+            .iter()
+            .find(|(s, _)| s == secret)
+            .map(|(_, stand_in)| stand_in.clone())
+        else {
+            return;
+        };
+        if self.known.iter().any(|(s, _)| s == form) {
+            return;
+        }
+        if self.known.len() >= MAX_SECRETS {
+            self.overflowed = true;
+            return;
+        }
+        self.known.push((form.to_owned(), stand_in));
+        self.known.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
     }
 
     /// The Iris token: a JWT keeps its `exp` (the core warns before it), nothing else.
@@ -335,36 +368,51 @@ impl Secrets {
         }
     }
 
-    /// Every `roomtoken` attribute in a frame.
+    /// Every `roomtoken` attribute value in a frame, read from its text rather than
+    /// parsed: a stanza split across frames, or followed by malformed XML, still has
+    /// its token learned before the frame is written. Both the text as written and its
+    /// unescaped form are learned (the events and the telemetry carry the latter).
     fn learn_room_tokens(&mut self, text: &str) {
-        let Ok(items) = StanzaReader::default().push(text).into_result() else {
-            return;
-        };
-        let mut elements: Vec<&Element> = items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Stanza(e) | Item::StreamOpen(e) => Some(e),
-                Item::StreamClose => None,
-            })
-            .collect();
-        let mut tokens = Vec::new();
-        while let Some(element) = elements.pop() {
-            if let Some(token) = element.attr("roomtoken") {
-                tokens.push(token.to_owned());
+        let mut rest = text;
+        while let Some(at) = rest.find("roomtoken") {
+            rest = &rest[at + "roomtoken".len()..];
+            let after_name = rest.trim_start();
+            let Some(after_equals) = after_name.strip_prefix('=') else {
+                continue;
+            };
+            let value = after_equals.trim_start();
+            let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let value = &value[1..];
+            // Up to the closing quote, or the end of the frame when the stanza goes on in
+            // the next one (what is here is learned, and the rest with its frame).
+            let token = value.split(quote).next().unwrap_or_default();
+            if token.is_empty() {
+                continue;
             }
-            elements.extend(&element.children);
-        }
-        for token in tokens {
-            self.learn_plain(&token);
+            let unescaped = quick_xml::escape::unescape(token)
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_else(|_| token.to_owned());
+            self.learn_plain(&unescaped);
+            if unescaped != token {
+                self.learn_alias(token, &unescaped);
+            }
         }
     }
 
-    /// `text` with every known secret that stands alone replaced by its stand-in.
+    /// `text` with every known secret replaced by its stand-in: everywhere when it is
+    /// long enough not to occur by chance, where it stands alone when it is short (a
+    /// loopback server's room token `RT`, a TURN username `u`).
     fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for (secret, stand_in) in &self.known {
             if text.contains(secret.as_str()) {
-                text = replace_whole(&text, secret, stand_in);
+                text = if secret.len() >= WHOLE_WORD_BELOW {
+                    text.replace(secret.as_str(), stand_in)
+                } else {
+                    replace_whole(&text, secret, stand_in)
+                };
             }
         }
         text
@@ -447,5 +495,57 @@ mod tests {
         }
         assert_eq!(secrets.known.len(), MAX_SECRETS);
         assert!(secrets.overflowed);
+    }
+
+    fn recorder() -> Recorder {
+        Recorder::new("t", "", &Config::default(), Instant::now(), UNIX_EPOCH).0
+    }
+
+    #[test]
+    fn a_room_token_in_a_stanza_split_across_frames_is_replaced() {
+        let mut recorder = recorder();
+        let first = recorder.server_text(
+            Instant::now(),
+            r#"<iq type="set" id="n1"><query xmlns="jabber:iq:private"><data type="notify" roomtoken="ROOM-TOKEN-7f3a9" "#,
+        );
+        assert!(!first.contains("ROOM-TOKEN-7f3a9"), "{first}");
+        let second = recorder.server_text(Instant::now(), r#"roomid="R1"/></query></iq><bad"#);
+        assert!(second.contains("R1"));
+        let escaped =
+            recorder.server_text(Instant::now(), r#"<data roomtoken='a&amp;b-token-long'/>"#);
+        assert!(!escaped.contains("a&amp;b-token-long"), "{escaped}");
+        let event = Event::Sdk(crate::event::SdkEvent {
+            state: crate::event::SdkState::NotificationReceived,
+            details: json!({"roomtoken": "a&b-token-long"}),
+        });
+        let line = recorder.event(Instant::now(), &event).unwrap();
+        assert!(!line.contains("a&b-token-long"), "{line}");
+    }
+
+    #[test]
+    fn long_secrets_are_replaced_next_to_punctuation_too() {
+        let mut recorder = recorder();
+        let token = "iris-token-0123456789abcdef";
+        let params = ConnectParams::new(token, "a1b2c3@example.com", "evm.example.net", "T");
+        let _ = recorder.connect(Instant::now(), &params);
+        let line = recorder.http_answer(Instant::now(), &Err(format!("refused token={token}.")));
+        assert!(!line.contains(token), "{line}");
+        let line = recorder.server_close(Instant::now(), 1006, &format!("bye /token/{token}"));
+        assert!(!line.contains(token), "{line}");
+    }
+
+    #[test]
+    fn turn_credentials_written_with_escapes_are_replaced() {
+        let mut recorder = recorder();
+        let body = r#"{"websocket_server":"w","websocket_server_token":"ws-token-0123456789","websocket_server_token_expiry_time":"1","turn_credentials":"{\"ice_servers\":[{\"urls\":\"turn:t\",\"username\":\"17000:user\\/long-name\",\"credential\":\"pa\\u002Bss-long-secret\"}]}"}"#;
+        let answer = Ok(HttpResponse {
+            status: 200,
+            body: body.as_bytes().to_vec(),
+        });
+        let line = recorder.http_answer(Instant::now(), &answer);
+        for secret in ["long-name", "ss-long-secret", "ws-token-0123456789"] {
+            assert!(!line.contains(secret), "{secret} in {line}");
+        }
+        assert!(line.contains("turn:t"), "{line}");
     }
 }
