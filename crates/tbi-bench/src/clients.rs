@@ -8,25 +8,20 @@
 //! 250 ms, comma-separated>` once every channel is subscribed again (or 120 s passed),
 //! timed from the first socket that saw the connection go.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tbi_driver::tbi_proto::ConnectionState;
 use tbi_driver::{Runtime, SocketConfig, TbiSocket};
 use tbi_test_support::app::APP_KEY;
 
+use crate::child::{say, unix_nanos};
+
 /// The shared public channel.
 pub(crate) const SHARED: &str = "bench-broadcast";
 /// The broadcast's event name.
 pub(crate) const BROADCAST: &str = "broadcast";
-
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
 
 /// Resident memory of this process, from `/proc/self/status`.
 pub(crate) fn rss() -> u64 {
@@ -37,12 +32,6 @@ pub(crate) fn rss() -> u64 {
             line.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .map_or(0, |kib| kib * 1024)
-}
-
-fn unix_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {

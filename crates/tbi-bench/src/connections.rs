@@ -5,10 +5,8 @@
 //! `N` (p50, p99), from the publish to each client's handler, in wall-clock time. The same
 //! for pusher-js, its clients in one node process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde::Serialize;
 use tbi_test_support::app::APP_KEY;
@@ -16,6 +14,7 @@ use tbi_test_support::auth_endpoint::AuthEndpoint;
 use tbi_test_support::publish::publish;
 use tbi_test_support::servers::{Server, ServerKind};
 
+use crate::child::{self, numbers, unix_nanos, wait_line};
 use crate::clients::{BROADCAST, SHARED};
 use crate::library::RuntimeKind;
 use crate::node::Node;
@@ -74,39 +73,6 @@ pub(crate) struct StormFigures {
     pub(crate) attempts_per_250ms: Vec<u64>,
 }
 
-fn lines(child: &mut Child) -> Result<mpsc::Receiver<String>, String> {
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Ok(lines)
-}
-
-fn expect(lines: &mpsc::Receiver<String>, what: &str, limit: Duration) -> Result<Vec<u64>, String> {
-    loop {
-        let line = lines
-            .recv_timeout(limit)
-            .map_err(|_| format!("the clients never said {what:?}"))?;
-        if let Some(rest) = line.strip_prefix(what) {
-            return Ok(rest
-                .split_whitespace()
-                .filter_map(|n| n.parse().ok())
-                .collect());
-        }
-    }
-}
-
-fn unix_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
 #[allow(clippy::cast_precision_loss)]
 fn ms(nanos: u64) -> f64 {
     nanos as f64 / 1e6
@@ -150,9 +116,9 @@ pub(crate) fn run(
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| e.to_string())?;
-        let lines = lines(&mut child)?;
+        let lines = child::stdout_lines(&mut child).ok_or("no stdout")?;
         let outcome = (|| {
-            let subscribed = expect(&lines, "subscribed ", Duration::from_secs(300))?;
+            let subscribed = numbers(&wait_line(&lines, "subscribed ", Duration::from_secs(300))?);
             let [took, before, after, rest @ ..] = subscribed.as_slice() else {
                 return Err(format!("a bad subscribed line: {subscribed:?}"));
             };
@@ -162,21 +128,14 @@ pub(crate) fn run(
                 BROADCAST,
                 &format!("t{}", unix_nanos()),
             )?;
-            let latency = expect(&lines, "latency ", Duration::from_secs(120))?;
+            let latency = numbers(&wait_line(&lines, "latency ", Duration::from_secs(120))?);
             let [received, p50, p99] = latency.as_slice() else {
                 return Err(format!("a bad latency line: {latency:?}"));
             };
             let storm = match holder {
                 Holder::Library(_) if storm => {
                     server.restart();
-                    let line = loop {
-                        let line = lines
-                            .recv_timeout(Duration::from_secs(180))
-                            .map_err(|_| "the clients never said \"storm\"".to_owned())?;
-                        if let Some(rest) = line.strip_prefix("storm ") {
-                            break rest.to_owned();
-                        }
-                    };
+                    let line = wait_line(&lines, "storm ", Duration::from_secs(180))?;
                     let fields: Vec<&str> = line.split_whitespace().collect();
                     let number = |i: usize| {
                         fields

@@ -2,7 +2,6 @@
 //! receive`): one socket subscribed to a public channel, counting application events
 //! through an `on_event` handler or an event stream, on tokio or async-std.
 
-use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,6 +9,8 @@ use futures::channel::oneshot;
 use tbi_driver::tbi_proto::Event;
 use tbi_driver::{Runtime, SocketConfig, TbiSocket};
 use tbi_test_support::app::APP_KEY;
+
+use crate::child::say;
 
 /// Which runtime the receiver runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -49,12 +50,6 @@ impl Delivery {
             Self::Stream => "stream",
         }
     }
-}
-
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }
 
 /// Receives `count` application events on `channel` from the server at `url`; says

@@ -15,6 +15,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod child;
 mod clients;
 mod connections;
 mod cpu;

@@ -3,7 +3,6 @@
 //! writing to a file, and the library on both runtimes through both deliveries.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -13,6 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tbi_test_support::app::APP_KEY;
 
+use crate::child;
 use crate::library::{Delivery, RuntimeKind};
 use crate::node::Node;
 
@@ -151,24 +151,14 @@ pub(crate) fn start(
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("{}: {e}", kind.label()))?;
-    let lines = child.stdout.take().map(|stdout| {
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        lines
-    });
+    let lines = child::stdout_lines(&mut child);
     let mut running = Running {
         child,
         lines,
         output,
     };
     running
-        .wait_for("subscribed", Duration::from_secs(30))
+        .subscribed(Duration::from_secs(30))
         .inspect_err(|_| running.kill())?;
     Ok(running)
 }
@@ -179,32 +169,25 @@ impl Running {
         self.child.id()
     }
 
-    /// Waits for a line starting with `what` on its stdout (or, for `tbi listen`, in its
-    /// output file: a `subscribed` event).
-    fn wait_for(&mut self, what: &str, limit: Duration) -> Result<String, String> {
-        let deadline = Instant::now() + limit;
+    /// Waits until it says `subscribed` on its stdout (or, for `tbi listen`, writes a
+    /// `subscribed` event to its output file).
+    fn subscribed(&mut self, limit: Duration) -> Result<(), String> {
         if let Some(lines) = &self.lines {
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match lines.recv_timeout(left) {
-                    Ok(line) if line.starts_with(what) => return Ok(line),
-                    Ok(_) => {}
-                    Err(_) => return Err(format!("the receiver never said {what:?}")),
-                }
-            }
+            return child::wait_line(lines, "subscribed", limit).map(drop);
         }
         let path = self.output.clone().ok_or("no output")?;
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             if text.contains(r#""type":"subscribed""#) {
-                return Ok(what.to_owned());
+                return Ok(());
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("tbi listen exited with {status}"));
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        Err(format!("tbi listen never said {what:?}"))
+        Err("tbi listen never said it was subscribed".into())
     }
 
     /// Stops the process (`SIGSTOP`): it reads nothing until [`resume`](Self::resume).
@@ -225,15 +208,17 @@ impl Running {
     /// Waits until it has every event and exits; gives how many it reported.
     pub(crate) fn finish(mut self, limit: Duration) -> Result<(Instant, u64), String> {
         let deadline = Instant::now() + limit;
-        let (done_at, received) = if self.lines.is_some() {
-            let line = self.wait_for("done", limit).inspect_err(|_| self.kill())?;
-            let received = line
-                .strip_prefix("done ")
-                .and_then(|n| n.trim().parse().ok())
-                .unwrap_or(0);
-            (Instant::now(), received)
-        } else {
-            (Instant::now(), 0)
+        let waited = self
+            .lines
+            .as_ref()
+            .map(|lines| child::wait_line(lines, "done ", limit));
+        let done = match waited {
+            Some(Ok(rest)) => Some((Instant::now(), rest.trim().parse().unwrap_or(0))),
+            Some(Err(e)) => {
+                self.kill();
+                return Err(e);
+            }
+            None => None,
         };
         // `tbi listen` writes to a file: one that stops growing for this long has
         // stopped receiving (a lost event never comes).
@@ -266,7 +251,7 @@ impl Running {
             }
         }
         let Some(path) = &self.output else {
-            return Ok((done_at, received));
+            return done.ok_or_else(|| "no output".into());
         };
         // `tbi listen` exits after `--count` events: the exit is the end, and the file
         // holds every event.

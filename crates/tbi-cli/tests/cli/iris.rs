@@ -5,27 +5,17 @@ use std::time::Duration;
 use tbi_loopback::iris::stanzas::{self, ROUTING_ID};
 use tbi_loopback::iris::{EvmMode, IrisServer};
 
-use crate::support::{json, run, spawn};
+use crate::support::{iris_args, json, run, spawn};
 
 #[test]
 fn prints_the_connection_and_the_call_and_rejects_it() {
     let server = IrisServer::start().unwrap();
     let evm = server.evm_url();
-    let mut iris = spawn(&[
-        "iris",
-        "--evm-url",
+    let mut iris = spawn(&iris_args(
         &evm,
-        "--token",
         "iris-token",
-        "--routing-id",
-        ROUTING_ID,
-        "--count",
-        "1",
-        "--reject",
-        "--json",
-        "--timeout",
-        "20",
-    ]);
+        &["--count", "1", "--reject", "--json", "--timeout", "20"],
+    ));
     let connected = iris.expect_line("connected", |l| l.contains(r#""type":"connected""#));
     let jid = json(&connected)["jid"].as_str().unwrap().to_owned();
     assert_eq!(jid, "a1b2c3@example.com/res1");
@@ -72,18 +62,7 @@ fn a_refused_token_exits_1_with_the_reference_code() {
     let server = IrisServer::start().unwrap();
     server.set_evm(EvmMode::Unauthorized);
     let evm = server.evm_url();
-    let done = run(
-        &[
-            "iris",
-            "--evm-url",
-            &evm,
-            "--token",
-            "old",
-            "--routing-id",
-            ROUTING_ID,
-        ],
-        Duration::from_secs(20),
-    );
+    let done = run(&iris_args(&evm, "old", &[]), Duration::from_secs(20));
     assert_eq!(done.code, Some(1), "{done:#?}");
     assert!(
         done.stdout.iter().any(|l| l.contains("-116")),

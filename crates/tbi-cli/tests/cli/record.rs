@@ -13,7 +13,7 @@ use tbi_test_support::fixture_replay::replay_fixture;
 use tbi_test_support::publish::publish;
 use tbi_test_support::servers::{Server, ServerKind};
 
-use crate::support::{listen_args, spawn};
+use crate::support::{iris_args, listen_args, spawn};
 
 const TOKEN: &str = "api-token-not-for-the-file";
 
@@ -84,29 +84,26 @@ const IRIS_TOKEN: &str = "iris-token-not-for-the-file";
 #[test]
 fn a_recorded_iris_session_replays_into_the_core_with_its_secrets_replaced() {
     use tbi_loopback::iris::IrisServer;
-    use tbi_loopback::iris::stanzas::{self, ROUTING_ID};
+    use tbi_loopback::iris::stanzas;
 
     let server = IrisServer::start().expect("the Iris server");
     let file = std::env::temp_dir().join(format!("{}.jsonl", unique("tbi-iris-recorded-")));
     let file_arg = file.to_string_lossy().into_owned();
     let evm = server.evm_url();
-    let mut iris = spawn(&[
-        "iris",
-        "--evm-url",
+    let mut iris = spawn(&iris_args(
         &evm,
-        "--token",
         IRIS_TOKEN,
-        "--routing-id",
-        ROUTING_ID,
-        "--count",
-        "1",
-        "--reject",
-        "--json",
-        "--timeout",
-        "20",
-        "--record",
-        &file_arg,
-    ]);
+        &[
+            "--count",
+            "1",
+            "--reject",
+            "--json",
+            "--timeout",
+            "20",
+            "--record",
+            &file_arg,
+        ],
+    ));
     let connected = iris.expect_line("connected", |l| l.contains(r#""type":"connected""#));
     let jid = crate::support::json(&connected)["jid"]
         .as_str()

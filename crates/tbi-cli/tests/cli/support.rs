@@ -162,3 +162,19 @@ pub fn listen_args<'a>(url: &'a str, channel: &'a str, rest: &[&'a str]) -> Vec<
     args.extend_from_slice(rest);
     args
 }
+
+/// `iris --evm-url {evm} --token {token} --routing-id ROUTING_ID` (the loopback Iris
+/// server's user), then `rest`.
+pub fn iris_args<'a>(evm: &'a str, token: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "iris",
+        "--evm-url",
+        evm,
+        "--token",
+        token,
+        "--routing-id",
+        tbi_loopback::iris::stanzas::ROUTING_ID,
+    ];
+    args.extend_from_slice(rest);
+    args
+}

@@ -44,6 +44,16 @@ fn message_on(channel: &str, n: u64) -> String {
         .to_string()
 }
 
+/// A flood server that sends `count` events on `channel`, their data `0`, `1`, … in
+/// order.
+fn numbered_flood(channel: &str, count: u64) -> FloodServer {
+    let frames: Vec<String> = (0..count).map(|n| message_on(channel, n)).collect();
+    FloodServer::builder()
+        .flood(channel, frames, Some(count))
+        .start()
+        .expect("the flood server starts")
+}
+
 /// Counts the handler's events on a channel.
 fn count_messages<R>(socket: &TbiSocket<R>, channel: &str) -> Arc<AtomicU64> {
     let count = Arc::new(AtomicU64::new(0));
@@ -70,11 +80,7 @@ async fn until<R: Runtime>(what: &str, limit: Duration, done: impl Fn() -> bool)
 pub async fn a_stream_nobody_reads_stays_bounded<R: Runtime>() {
     const FLOOD: u64 = 20_000;
     let channel = "consultation-flood";
-    let frames: Vec<String> = (0..FLOOD).map(|n| message_on(channel, n)).collect();
-    let server = FloodServer::builder()
-        .flood(channel, frames, Some(FLOOD))
-        .start()
-        .expect("the flood server starts");
+    let server = numbered_flood(channel, FLOOD);
     let socket = TbiSocket::<R>::new(flood_config(&server).build().expect("config"));
     let handled = count_messages(&socket, channel);
     let unread = socket.events_with_capacity(256);
@@ -129,11 +135,7 @@ pub async fn a_stream_nobody_reads_stays_bounded<R: Runtime>() {
 pub async fn a_slow_lossless_stream_gets_every_event<R: Runtime>() {
     const FLOOD: u64 = 20_000;
     let channel = "consultation-flood";
-    let frames: Vec<String> = (0..FLOOD).map(|n| message_on(channel, n)).collect();
-    let server = FloodServer::builder()
-        .flood(channel, frames, Some(FLOOD))
-        .start()
-        .expect("the flood server starts");
+    let server = numbered_flood(channel, FLOOD);
     let config = flood_config(&server)
         .event_buffer(64)
         .build()
