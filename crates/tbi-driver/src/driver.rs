@@ -269,10 +269,7 @@ impl<R: Runtime> Driver<R> {
             config.websocket,
             config.proxy.clone(),
         )
-        .with_read_gate({
-            let shared = shared.clone();
-            Box::new(move |cx| shared.poll_room(cx))
-        });
+        .with_consumers(shared.clone());
         Self {
             engine,
             shared,

@@ -33,6 +33,7 @@ use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use rustls::ClientConfig;
 use url::Url;
 
+use crate::events::Consumers;
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport::Transport;
@@ -59,6 +60,12 @@ pub const INPUTS_PER_TURN: u32 = 4096;
 /// Inputs from the commands or the socket after which the timer and the finished
 /// requests are looked at first.
 pub const RARE_INPUTS_EVERY: u32 = 16;
+
+/// During a burst, the event streams' consumers are woken after this many times
+/// [`RARE_INPUTS_EVERY`] inputs (64), or as soon as a stream is half full, and whenever
+/// the socket has nothing more for now. Waking a consumer (often a thread parked on a
+/// futex) costs more than an event: once per event would be most of an event's cost.
+const WAKE_EVERY_RARE: u32 = 4;
 
 /// What a core asks of the engine, in the engine's terms.
 pub(crate) enum Work<Key, Request, Event> {
@@ -254,7 +261,7 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     /// The socket failed while outputs were performed (its queue overflowed): reported
     /// as the next input.
     failed: Option<String>,
-    timer: Option<(Instant, Pin<Box<R::Sleep>>)>,
+    timer: Option<Timer<R>>,
     requests: FuturesUnordered<Running<C::Key, C::Answer>>,
     cancels: HashMap<C::Key, AbortHandle>,
     pub(crate) performer: Performer<C::Request, C::Answer>,
@@ -265,17 +272,58 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     /// Inputs from the commands or the socket since the timer and the requests were
     /// looked at first.
     busy_turns: u32,
+    /// Times the timer and requests came first since the consumers were last woken.
+    rare_turns: u32,
     pub(crate) tls: Arc<ClientConfig>,
     pub(crate) websocket: WebSocketLimits,
     pub(crate) proxy: ProxySetting,
-    /// Whether the socket may be read now: `false` while a lossless event stream is
-    /// full (the gate wakes the task when it has room). Timers, commands and writes go
-    /// on meanwhile.
-    read_gate: Option<ReadGate>,
+    /// The connection's event consumers: whether the socket may be read now (`false`
+    /// while a lossless event stream is full; they wake the task when it has room:
+    /// timers, commands and writes go on meanwhile), and their wake-ups, held back until
+    /// the task waits or has handled [`RARE_INPUTS_EVERY`] inputs.
+    consumers: Option<Arc<dyn Consumers>>,
 }
 
-/// See [`Engine::with_read_gate`].
-pub(crate) type ReadGate = Box<dyn Fn(&mut Context<'_>) -> bool + Send + Sync>;
+/// The core's timer, re-armed lazily. Most frames move the core's deadline later (the
+/// activity timeout starts again): instead of a new sleep for every frame, the armed one
+/// is kept and only notes the deadline it should have; when it fires early it is armed
+/// again for that deadline. Only a deadline earlier than the armed one replaces it.
+struct Timer<R: Runtime> {
+    /// The core's deadline now.
+    wanted: Instant,
+    /// When `sleep` ends: never after `wanted`.
+    armed: Instant,
+    sleep: Pin<Box<R::Sleep>>,
+}
+
+impl<R: Runtime> Timer<R> {
+    fn new(deadline: Instant) -> Self {
+        Self {
+            wanted: deadline,
+            armed: deadline,
+            sleep: Box::pin(R::sleep_until(deadline)),
+        }
+    }
+
+    /// Ready when the core's deadline has come.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.sleep.as_mut().poll(cx).is_ready() {
+            if self.wanted <= self.armed {
+                return Poll::Ready(());
+            }
+            *self = Self::new(self.wanted);
+        }
+        Poll::Pending
+    }
+
+    /// The core's deadline became `deadline`.
+    fn want(slot: &mut Option<Self>, deadline: Instant) {
+        match slot {
+            Some(timer) if timer.armed <= deadline => timer.wanted = deadline,
+            _ => *slot = Some(Self::new(deadline)),
+        }
+    }
+}
 
 impl<R: Runtime, C: Core> Engine<R, C> {
     pub(crate) fn new(
@@ -296,18 +344,28 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             closing: Vec::new(),
             commands_first: true,
             busy_turns: 0,
+            rare_turns: 0,
             tls,
             websocket,
             proxy,
-            read_gate: None,
+            consumers: None,
         }
     }
 
-    /// Reads the socket only while `gate` says so: the consumer of a lossless event
-    /// stream holds the socket back, and the server's writes wait in TCP.
-    pub(crate) fn with_read_gate(mut self, gate: ReadGate) -> Self {
-        self.read_gate = Some(gate);
+    /// Reads the socket only while `consumers` have room (the consumer of a lossless
+    /// event stream holds the socket back, and the server's writes wait in TCP), and
+    /// wakes them once per batch of inputs rather than once per event: a consumer that
+    /// keeps up would otherwise be woken, often on another thread, for every frame.
+    pub(crate) fn with_consumers(mut self, consumers: Arc<dyn Consumers>) -> Self {
+        self.consumers = Some(consumers);
         self
+    }
+
+    /// Wakes the consumers given events since the last time.
+    pub(crate) fn wake_consumers(&self) {
+        if let Some(consumers) = &self.consumers {
+            consumers.wake();
+        }
     }
 
     /// Performs everything the core asked for; events go to `on_event`. Then re-arms the
@@ -363,11 +421,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         }
         match self.core.poll_timeout() {
             None => self.timer = None,
-            Some(deadline) => {
-                if self.timer.as_ref().map(|(d, _)| *d) != Some(deadline) {
-                    self.timer = Some((deadline, Box::pin(R::sleep_until(deadline))));
-                }
-            }
+            Some(deadline) => Timer::want(&mut self.timer, deadline),
         }
     }
 
@@ -412,6 +466,11 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             let rare_first = self.busy_turns >= RARE_INPUTS_EVERY;
             if rare_first {
                 self.busy_turns = 0;
+                self.rare_turns += 1;
+                if self.rare_turns >= WAKE_EVERY_RARE {
+                    self.rare_turns = 0;
+                    self.wake_consumers();
+                }
                 if let Poll::Ready(io) = self.poll_rare(cx) {
                     return Poll::Ready(Input::Io(io));
                 }
@@ -440,6 +499,8 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             if !rare_first && let Poll::Ready(io) = self.poll_rare(cx) {
                 return Poll::Ready(Input::Io(io));
             }
+            // Nothing more for now: the consumers get what this batch gave them.
+            self.wake_consumers();
             Poll::Pending
         })
         .await
@@ -447,8 +508,8 @@ impl<R: Runtime, C: Core> Engine<R, C> {
 
     /// The timer, then the finished requests.
     fn poll_rare(&mut self, cx: &mut Context<'_>) -> Poll<Io<R, C::Key, C::Answer>> {
-        if let Some((_, sleep)) = &mut self.timer
-            && sleep.as_mut().poll(cx).is_ready()
+        if let Some(timer) = &mut self.timer
+            && timer.poll(cx).is_ready()
         {
             self.timer = None;
             return Poll::Ready(Io::Timer);
@@ -468,7 +529,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         match &mut self.socket {
             Socket::None => Poll::Pending,
             Socket::Connecting(connect) => connect.poll_unpin(cx).map(Io::Connected),
-            Socket::Open { .. } if self.read_gate.as_ref().is_some_and(|open| !open(cx)) => {
+            Socket::Open { .. } if self.consumers.as_ref().is_some_and(|c| !c.poll_room(cx)) => {
                 Poll::Pending
             }
             Socket::Open { frames, .. } => frames.poll_next_unpin(cx).map(Io::Frame),
@@ -592,6 +653,7 @@ pub(crate) async fn drive<R: Runtime, D: Drive<R>>(
         in_a_row += 1;
         if in_a_row >= INPUTS_PER_TURN {
             in_a_row = 0;
+            driver.engine().wake_consumers();
             yield_now().await;
         }
         let input = driver.engine().next(&mut commands).await;
@@ -606,6 +668,7 @@ pub(crate) async fn drive<R: Runtime, D: Drive<R>>(
                 if let Some(reply) = driver.apply(now, queued.command) {
                     // Shutdown: close, and answer once the close frame is out.
                     driver.perform();
+                    driver.engine().wake_consumers();
                     driver.engine().closed().await;
                     let _ = reply.send(());
                     break;

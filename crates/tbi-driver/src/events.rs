@@ -163,6 +163,16 @@ impl<E: Lagging> Stream for EventStream<E> {
     }
 }
 
+/// The consumers of a connection's events, as its task sees them (see
+/// `Engine::with_consumers`).
+pub(crate) trait Consumers: Send + Sync {
+    /// Whether every consumer that holds the socket back has room for more events; when
+    /// one has not, `cx` is woken once it has.
+    fn poll_room(&self, cx: &mut Context<'_>) -> bool;
+    /// Wakes the consumers that were given events since the last call.
+    fn wake(&self);
+}
+
 /// Which events a stream takes; `None`: every one.
 pub(crate) type Filter<E> = Option<Box<dyn Fn(&E) -> bool + Send + Sync>>;
 
@@ -178,6 +188,11 @@ pub(crate) struct Subscribers<E> {
     queues: Mutex<Vec<Entry<E>>>,
     /// How many of them are lossless: without any, the socket's reading never asks.
     lossless: AtomicUsize,
+    /// The consumers given an event while they waited, to wake at [`wake`](Self::wake).
+    /// Bounded by the events of one batch: a stream's waker is taken when it is put here,
+    /// and the stream registers another only after it found its queue empty again (in
+    /// practice, one per stream).
+    woken: Mutex<Vec<Waker>>,
 }
 
 impl<E> Default for Subscribers<E> {
@@ -185,6 +200,7 @@ impl<E> Default for Subscribers<E> {
         Self {
             queues: Mutex::default(),
             lossless: AtomicUsize::new(0),
+            woken: Mutex::default(),
         }
     }
 }
@@ -210,6 +226,27 @@ impl<E> Subscribers<E> {
             }
         }
         true
+    }
+
+    /// Wakes the consumers that were given events since the last call: the socket's
+    /// task calls it when it waits, and every few inputs of a burst.
+    pub(crate) fn wake(&self) {
+        let mut woken = lock(&self.woken);
+        // Woken outside the lock (a waker may do anything); the usual single one without
+        // giving the list's room back.
+        if woken.len() <= 1 {
+            let one = woken.pop();
+            drop(woken);
+            if let Some(waker) = one {
+                waker.wake();
+            }
+        } else {
+            let all = std::mem::take(&mut *woken);
+            drop(woken);
+            for waker in all {
+                waker.wake();
+            }
+        }
     }
 }
 
@@ -265,6 +302,7 @@ impl<E: Clone> Subscribers<E> {
     /// than there are streams, none with a single one.
     pub(crate) fn publish_owned(&self, event: E) {
         let mut last: Option<Arc<Mutex<Queue<E>>>> = None;
+        let mut half_full = false;
         lock(&self.queues).retain(|entry| {
             let Some(queue) = entry.queue.upgrade() else {
                 if entry.lossless {
@@ -275,17 +313,23 @@ impl<E: Clone> Subscribers<E> {
             if entry.filter.as_ref().is_none_or(|takes| takes(&event))
                 && let Some(previous) = last.replace(queue)
             {
-                push(&previous, event.clone());
+                half_full |= push(&previous, event.clone(), &self.woken);
             }
             true
         });
         if let Some(last) = last {
-            push(&last, event);
+            half_full |= push(&last, event, &self.woken);
+        }
+        // A consumer that has half its room filled is woken now, not at the end of the
+        // batch: before it could lose events.
+        if half_full {
+            self.wake();
         }
     }
 
     /// Ends every stream once it has handed out what it holds.
     pub(crate) fn close(&self) {
+        self.wake();
         self.lossless.store(0, Ordering::Relaxed);
         for entry in lock(&self.queues).drain(..) {
             if let Some(queue) = entry.queue.upgrade() {
@@ -304,21 +348,24 @@ impl<E: Clone> Subscribers<E> {
 
 /// Adds `event` to a stream's queue (dropping its oldest when full, unless it is
 /// lossless: a lossless queue goes past its capacity by the events of the input under
-/// way at most, as the socket reads nothing more until it has room) and wakes its
-/// consumer.
-fn push<E>(queue: &Mutex<Queue<E>>, event: E) {
-    let waker = {
+/// way at most, as the socket reads nothing more until it has room); a consumer that
+/// waited for it goes into `woken`, to be woken with the others of the batch. Whether
+/// the queue is now at least half full.
+fn push<E>(queue: &Mutex<Queue<E>>, event: E, woken: &Mutex<Vec<Waker>>) -> bool {
+    let (waker, half_full) = {
         let mut queue = lock(queue);
         if queue.events.len() >= queue.capacity && !queue.lossless {
             queue.events.pop_front();
             queue.missed += 1;
         }
         queue.events.push_back(event);
-        queue.waker.take()
+        let half_full = queue.events.len() * 2 >= queue.capacity;
+        (queue.waker.take(), half_full)
     };
     if let Some(waker) = waker {
-        waker.wake();
+        lock(woken).push(waker);
     }
+    half_full
 }
 
 #[cfg(test)]
@@ -404,6 +451,52 @@ mod tests {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    #[test]
+    fn a_waiting_consumer_is_woken_once_per_batch_not_per_event() {
+        let subscribers = Subscribers::default();
+        let mut stream = subscribers.subscribe(16);
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        for n in 0..5 {
+            subscribers.publish(&Test::N(n));
+        }
+        assert_eq!(counter.0.load(Ordering::Relaxed), 0, "held back until wake");
+        subscribers.wake();
+        subscribers.wake();
+        assert_eq!(
+            counter.0.load(Ordering::Relaxed),
+            1,
+            "one wake for the batch"
+        );
+        for n in 0..5 {
+            assert_eq!(
+                Pin::new(&mut stream).poll_next(&mut cx),
+                Poll::Ready(Some(Test::N(n)))
+            );
+        }
+        // Closing wakes what is held back too.
+        assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        subscribers.publish(&Test::N(5));
+        subscribers.close();
+        assert_eq!(counter.0.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_half_full_stream_wakes_its_consumer_at_once() {
+        let subscribers = Subscribers::default();
+        let mut stream = subscribers.subscribe(4);
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        subscribers.publish(&Test::N(0));
+        assert_eq!(counter.0.load(Ordering::Relaxed), 0);
+        subscribers.publish(&Test::N(1));
+        assert_eq!(counter.0.load(Ordering::Relaxed), 1, "two of four: woken");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_lock::{Semaphore, SemaphoreGuardArc};
 use futures::channel::{mpsc, oneshot};
 
-use crate::events::{EventStream, Subscribers};
+use crate::events::{Consumers, EventStream, Subscribers};
 
 /// Commands waiting for the driver task, at most; a command finding the queue full waits
 /// for room (every command is async).
@@ -140,11 +140,6 @@ impl<H, E: Clone, S> Shared<H, E, S> {
         self.subscribers.subscribe_lossless(capacity)
     }
 
-    /// Whether the socket may read more: every lossless stream has room.
-    pub(crate) fn poll_room(&self, cx: &mut std::task::Context<'_>) -> bool {
-        self.subscribers.poll_room(cx)
-    }
-
     /// Gives every event stream the event, the last one this very event.
     pub(crate) fn publish_owned(&self, event: E) {
         self.subscribers.publish_owned(event);
@@ -158,6 +153,17 @@ impl<H, E: Clone, S> Shared<H, E, S> {
     /// Ends every event stream.
     pub(crate) fn end_streams(&self) {
         self.subscribers.close();
+    }
+}
+
+impl<H: Send + Sync, E: Send, S: Send + Sync> Consumers for Shared<H, E, S> {
+    /// Every lossless stream has room.
+    fn poll_room(&self, cx: &mut std::task::Context<'_>) -> bool {
+        self.subscribers.poll_room(cx)
+    }
+
+    fn wake(&self) {
+        self.subscribers.wake();
     }
 }
 

@@ -1,6 +1,7 @@
 //! Decoding server frames.
 //!
-//! The envelope is parsed once, borrowing from the frame text; `data` stays a raw JSON slice.
+//! The envelope is read once, borrowing from the frame text: by hand for the usual shape
+//! ([`super::envelope`]), by serde_json for the rest.
 //! Application `data` is never parsed: when it is a JSON string it is unescaped once (the
 //! double encoding of the protocol), otherwise its raw JSON text is handed on. Only the
 //! `pusher:*` / `pusher_internal:*` events the client acts on parse their `data`.
@@ -12,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 /// One decoded frame, borrowing from the text it came from.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Frame<'a> {
     pub(crate) event: Cow<'a, str>,
     pub(crate) channel: Option<Cow<'a, str>>,
@@ -21,7 +22,7 @@ pub(crate) struct Frame<'a> {
 }
 
 /// The `data` member as it arrived.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Data<'a> {
     /// No `data` member, or `null`.
     Absent,
@@ -54,6 +55,15 @@ fn scrub(error: &serde_json::Error) -> String {
 
 /// Decodes one text frame.
 pub(crate) fn decode(text: &str) -> Result<Frame<'_>, DecodeError> {
+    match super::envelope::scan(text) {
+        Some(frame) => Ok(frame),
+        None => decode_with_serde(text),
+    }
+}
+
+/// Decodes one text frame with serde_json: every frame the hand-written reader leaves,
+/// and the words of every decoding error.
+pub(crate) fn decode_with_serde(text: &str) -> Result<Frame<'_>, DecodeError> {
     let envelope: Envelope<'_> = serde_json::from_str(text)
         .map_err(|e| DecodeError(format!("not a Pusher frame: {}", scrub(&e))))?;
     let data = match envelope.data {

@@ -1,5 +1,6 @@
 //! The JSON envelope on the wire, both ways.
 
+pub(crate) mod envelope;
 pub(crate) mod inbound;
 pub(crate) mod outbound;
 pub(crate) mod unescape;
