@@ -279,8 +279,8 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     pub(crate) proxy: ProxySetting,
     /// The connection's event consumers: whether the socket may be read now (`false`
     /// while a lossless event stream is full; they wake the task when it has room:
-    /// timers, commands and writes go on meanwhile), and their wake-ups, held back until
-    /// the task waits or has handled [`RARE_INPUTS_EVERY`] inputs.
+    /// timers, commands and writes go on meanwhile), and their wake-ups, held back as
+    /// [`WAKE_EVERY_RARE`] says.
     consumers: Option<Arc<dyn Consumers>>,
 }
 

@@ -231,21 +231,13 @@ impl<E> Subscribers<E> {
     /// Wakes the consumers that were given events since the last call: the socket's
     /// task calls it when it waits, and every few inputs of a burst.
     pub(crate) fn wake(&self) {
-        let mut woken = lock(&self.woken);
-        // Woken outside the lock (a waker may do anything); the usual single one without
-        // giving the list's room back.
-        if woken.len() <= 1 {
-            let one = woken.pop();
-            drop(woken);
-            if let Some(waker) = one {
-                waker.wake();
-            }
-        } else {
-            let all = std::mem::take(&mut *woken);
-            drop(woken);
-            for waker in all {
-                waker.wake();
-            }
+        // Each woken outside the lock (a waker may do anything), and the list keeps its
+        // room: no allocation per batch.
+        loop {
+            let Some(waker) = lock(&self.woken).pop() else {
+                return;
+            };
+            waker.wake();
         }
     }
 }
@@ -453,14 +445,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_waiting_consumer_is_woken_once_per_batch_not_per_event() {
+    /// A stream of `capacity` whose consumer found it empty and waits, with its waker's
+    /// count of wakes.
+    fn waiting(capacity: usize) -> (Subscribers<Test>, EventStream<Test>, Arc<Counter>, Waker) {
         let subscribers = Subscribers::default();
-        let mut stream = subscribers.subscribe(16);
+        let mut stream = subscribers.subscribe(capacity);
         let counter = Arc::new(Counter(AtomicUsize::new(0)));
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        (subscribers, stream, counter, waker)
+    }
+
+    #[test]
+    fn a_waiting_consumer_is_woken_once_per_batch_not_per_event() {
+        let (subscribers, mut stream, counter, waker) = waiting(16);
+        let mut cx = Context::from_waker(&waker);
         for n in 0..5 {
             subscribers.publish(&Test::N(n));
         }
@@ -487,12 +487,7 @@ mod tests {
 
     #[test]
     fn a_half_full_stream_wakes_its_consumer_at_once() {
-        let subscribers = Subscribers::default();
-        let mut stream = subscribers.subscribe(4);
-        let counter = Arc::new(Counter(AtomicUsize::new(0)));
-        let waker = Waker::from(counter.clone());
-        let mut cx = Context::from_waker(&waker);
-        assert!(Pin::new(&mut stream).poll_next(&mut cx).is_pending());
+        let (subscribers, _stream, counter, _waker) = waiting(4);
         subscribers.publish(&Test::N(0));
         assert_eq!(counter.0.load(Ordering::Relaxed), 0);
         subscribers.publish(&Test::N(1));

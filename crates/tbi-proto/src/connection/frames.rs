@@ -7,14 +7,14 @@ use super::{Connection, Socket};
 use crate::channel::ChannelName;
 use crate::event::{ErrorKind, Event};
 use crate::wire::inbound::{
-    self, ConnectionEstablished, ErrorData, Frame, MemberData, SubscriptionCount,
-    SubscriptionErrorData, WatchlistEvents, scalar_to_string,
+    ConnectionEstablished, ErrorData, Frame, MemberData, SubscriptionCount, SubscriptionErrorData,
+    WatchlistEvents, scalar_to_string,
 };
-use crate::wire::outbound;
+use crate::wire::{self, outbound};
 
 impl Connection {
     pub(super) fn on_frame(&mut self, now: Instant, text: &str) {
-        let frame = match inbound::decode(text) {
+        let frame = match wire::decode(text) {
             Ok(frame) => frame,
             Err(e) => {
                 self.error(ErrorKind::InvalidFrame, None, e.0);

@@ -53,16 +53,8 @@ fn scrub(error: &serde_json::Error) -> String {
     tbi_common::parse_error(&error.to_string())
 }
 
-/// Decodes one text frame.
-pub(crate) fn decode(text: &str) -> Result<Frame<'_>, DecodeError> {
-    match super::envelope::scan(text) {
-        Some(frame) => Ok(frame),
-        None => decode_with_serde(text),
-    }
-}
-
-/// Decodes one text frame with serde_json: every frame the hand-written reader leaves,
-/// and the words of every decoding error.
+/// Decodes one text frame with serde_json: every frame the hand-written reader
+/// ([`super::envelope::scan`]) leaves, and the words of every decoding error.
 pub(crate) fn decode_with_serde(text: &str) -> Result<Frame<'_>, DecodeError> {
     let envelope: Envelope<'_> = serde_json::from_str(text)
         .map_err(|e| DecodeError(format!("not a Pusher frame: {}", scrub(&e))))?;
@@ -251,6 +243,7 @@ pub(crate) struct EncryptedPayload {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::decode;
 
     #[test]
     fn data_as_string_is_unescaped_once() {
