@@ -809,18 +809,30 @@ pub async fn through_a_trickling_then_stalled_network<R: Runtime>() {
     let server = IrisServer::start().expect("the Iris server starts");
     let proxy = FaultProxy::start(server.ws_port());
     server.set_websocket_server(&proxy.ws_url());
-    let mut client = IrisClient::<R>::new(fast_config());
+    // A pong queued behind the ~650-byte trickled stanza waits for all of it: on a loaded
+    // machine a 100 µs pause sleeps up to a millisecond, so the keep-alive allows 2 s
+    // without an answer (fast_config's 600 ms was missed on CI), ten times the nominal
+    // trickle of the stanza.
+    let config = fast_config()
+        .with_ping_interval(Duration::from_millis(500))
+        .with_ping_misses(3)
+        .with_pong_grace(Duration::from_millis(500));
+    let mut client = IrisClient::<R>::new(config);
     client.connect(&server, TOKEN).await;
-    proxy.set(Fault::Trickle(Duration::from_micros(300)));
+    proxy.set(Fault::Trickle(Duration::from_micros(100)));
     server
         .push(&stanzas::notification("notify", "ROOM-T", JID))
         .expect("a live socket");
     let call = client.notification(NotificationType::Notify).await;
     assert_eq!(call.room_id.as_deref(), Some("ROOM-T"));
-    // A second of trickled pongs: the keep-alive is satisfied.
+    // Trickled pongs for longer than the keep-alive allows: it is satisfied.
     client
         .watch
-        .expect_none("a lost connection", Duration::from_secs(1), is_disconnected)
+        .expect_none(
+            "a lost connection",
+            Duration::from_millis(2500),
+            is_disconnected,
+        )
         .await;
     proxy.set(Fault::Stall);
     match client.watch.expect("a ping timeout", is_disconnected).await {
