@@ -256,6 +256,18 @@ mod tests {
             })
     }
 
+    /// Whether every key of the object `text` is written without escapes.
+    fn keys_are_plain(text: &str) -> bool {
+        serde_json::from_str::<std::collections::HashMap<&str, serde::de::IgnoredAny>>(text)
+            .is_ok()
+    }
+
+    #[test]
+    fn an_escaped_key_is_told_apart_from_a_plain_one() {
+        assert!(keys_are_plain(r#"{"event":"\u00e9"}"#));
+        assert!(!keys_are_plain(r#"{"event":"e","e¡v\u0065nt":true}"#));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4096))]
 
@@ -264,9 +276,10 @@ mod tests {
             let serde = decode_with_serde(&text).ok();
             match scan(&text) {
                 Some(frame) => prop_assert_eq!(Some(frame), serde, "{}", text),
-                // Only frames serde_json refuses, or ones of an unusual shape, fall back.
+                // Only frames serde_json refuses, or ones with an escaped key (which
+                // does not read as a borrowed `&str`, however the cut reshaped it), fall back.
                 None => prop_assert!(
-                    serde.is_none() || text.contains(r"ev\u0065nt"),
+                    serde.is_none() || !keys_are_plain(&text),
                     "fell back on a frame serde_json takes: {}", text
                 ),
             }
