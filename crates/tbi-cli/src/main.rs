@@ -61,8 +61,12 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let mut interrupt = Interrupt::install();
     let exit = match cli.runtime {
-        RuntimeChoice::Tokio => match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        // One thread: the socket's task and the command's loop take turns instead of
+        // waking each other across threads; `tbi listen` through a flood takes half the
+        // CPU per event (BENCHMARKS.md). A command's work is all asynchronous, and its
+        // only blocking call, a write to stdout, holds the socket up either way once
+        // the lossless stream is full.
+        RuntimeChoice::Tokio => match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {

@@ -9,17 +9,31 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use serde::Serialize;
 
-/// Stdout, buffered.
-static STDOUT: LazyLock<Mutex<BufWriter<Stdout>>> =
-    LazyLock::new(|| Mutex::new(BufWriter::with_capacity(64 * 1024, std::io::stdout())));
+/// Stdout, buffered, and the line being made: a JSON line is serialized into `line`
+/// (kept from line to line, so a flood allocates nothing per line), then copied whole to
+/// the buffer, so a value that fails to serialize leaves no half line behind.
+struct Lines {
+    out: BufWriter<Stdout>,
+    line: Vec<u8>,
+}
 
-fn stdout() -> MutexGuard<'static, BufWriter<Stdout>> {
+static STDOUT: LazyLock<Mutex<Lines>> = LazyLock::new(|| {
+    Mutex::new(Lines {
+        out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+        line: Vec::new(),
+    })
+});
+
+fn stdout() -> MutexGuard<'static, Lines> {
     STDOUT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The longest line kept for the next one (a longer one is let go once written).
+const KEPT_LINE: usize = 64 * 1024;
+
 /// Writes out what is buffered. A closed stdout is not an error.
 pub(crate) fn flush() {
-    let _ = stdout().flush();
+    let _ = stdout().out.flush();
 }
 
 /// Where the command's lines go.
@@ -49,15 +63,24 @@ impl Out {
 
     /// Prints `value` as JSON, or `human()` as text. A closed stdout is not an error.
     pub(crate) fn emit<T: Serialize + ?Sized>(&self, value: &T, human: impl FnOnce() -> String) {
-        let line = if self.json {
-            match serde_json::to_string(value) {
-                Ok(line) => line,
-                Err(e) => return error(&format!("cannot print an event as JSON: {e}")),
-            }
-        } else {
-            human()
-        };
-        self.raw(&line);
+        if !self.json {
+            return self.raw(&human());
+        }
+        let mut lines = stdout();
+        let Lines { out, line } = &mut *lines;
+        line.clear();
+        if let Err(e) = serde_json::to_writer(&mut *line, value) {
+            drop(lines);
+            return error(&format!("cannot print an event as JSON: {e}"));
+        }
+        line.push(b'\n');
+        let _ = out.write_all(line);
+        if line.capacity() > KEPT_LINE {
+            *line = Vec::new();
+        }
+        if !self.buffered {
+            let _ = out.flush();
+        }
     }
 
     /// Prints a text line, in human mode only (JSON output is events only).
@@ -68,10 +91,10 @@ impl Out {
     }
 
     fn raw(&self, line: &str) {
-        let mut stdout = stdout();
-        let _ = writeln!(stdout, "{line}");
+        let out = &mut stdout().out;
+        let _ = writeln!(out, "{line}");
         if !self.buffered {
-            let _ = stdout.flush();
+            let _ = out.flush();
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
+use rustls::ClientConfig;
 use tbi_proto::{
     AuthFailure, AuthRequest, AuthRequestId, AuthResponse, Connection, Event, Output, RefreshId,
 };
@@ -14,6 +15,7 @@ use crate::bindings::Bindings;
 use crate::config::{AuthSettings, SocketConfig};
 use crate::engine::{Core, Drive, Engine, Performer, Reply, Work, bounded};
 use crate::error::SocketError;
+use crate::proxy::ProxySetting;
 use crate::ready::{ReadyError, Waiters};
 use crate::recording::Recording;
 use crate::runtime::Runtime;
@@ -211,26 +213,44 @@ async fn refresh(provider: Option<Arc<dyn TokenProvider>>, auth: SharedAuth) -> 
     auth.edit().set_token(&token).map_err(|e| e.to_string())
 }
 
-fn performer<R: Runtime>(config: &SocketConfig, auth: &SharedAuth) -> Performer<Request, Answer> {
-    let authorizer: Arc<dyn Authorizer> = match &config.authorizer {
+/// The caller's own authorizer and token provider: what the performer is made of beside
+/// the engine's TLS and proxy settings and the core's auth timeout. The driver keeps
+/// these, not the whole [`SocketConfig`] (824 bytes a socket, most of it held by the
+/// core and the engine already).
+#[derive(Clone, Default)]
+struct Custom {
+    authorizer: Option<Arc<dyn Authorizer>>,
+    token_provider: Option<Arc<dyn TokenProvider>>,
+}
+
+impl Custom {
+    fn of(config: &SocketConfig) -> Self {
+        Self {
+            authorizer: config.authorizer.clone(),
+            token_provider: config.token_provider.clone(),
+        }
+    }
+}
+
+fn performer<R: Runtime>(
+    custom: &Custom,
+    engine: (&Arc<ClientConfig>, &ProxySetting),
+    auth_timeout: Duration,
+    auth: &SharedAuth,
+) -> Performer<Request, Answer> {
+    let (tls, proxy) = engine;
+    let authorizer: Arc<dyn Authorizer> = match &custom.authorizer {
         Some(custom) => custom.clone(),
         None => Arc::new(
-            HttpAuthorizer::<R>::shared(
-                auth.clone(),
-                config.tls.clone(),
-                config.core.auth_timeout(),
-            )
-            .with_proxy(config.proxy.clone()),
+            HttpAuthorizer::<R>::shared(auth.clone(), tls.clone(), auth_timeout)
+                .with_proxy(proxy.clone()),
         ),
     };
-    let provider = config.token_provider.clone();
+    let provider = custom.token_provider.clone();
     let auth = auth.clone();
     // The core fails a request at the auth timeout; an authorizer or a token provider that
     // never answers is abandoned a little later, not kept forever.
-    let limit = config
-        .core
-        .auth_timeout()
-        .saturating_add(Duration::from_secs(1));
+    let limit = auth_timeout.saturating_add(Duration::from_secs(1));
     Box::new(move |request: Request| match request {
         Request::Authorize(request) => {
             let id = request.id;
@@ -251,7 +271,7 @@ pub(crate) struct Driver<R: Runtime> {
     shared: Arc<Shared>,
     bindings: Arc<Bindings>,
     waiters: Waiters,
-    config: SocketConfig,
+    custom: Custom,
     /// The auth settings in use: the configuration's, then whatever replaced them.
     auth: SharedAuth,
 }
@@ -259,12 +279,18 @@ pub(crate) struct Driver<R: Runtime> {
 impl<R: Runtime> Driver<R> {
     pub(crate) fn new(config: SocketConfig, shared: Arc<Shared>, bindings: Arc<Bindings>) -> Self {
         let auth = SharedAuth::new(config.auth.clone());
+        let custom = Custom::of(&config);
         let engine = Engine::new(
             PusherCore {
                 conn: Connection::new(config.core.clone()),
                 recording: Recording::new(config.record.clone(), &config.core),
             },
-            performer::<R>(&config, &auth),
+            performer::<R>(
+                &custom,
+                (&config.tls, &config.proxy),
+                config.core.auth_timeout(),
+                &auth,
+            ),
             config.tls.clone(),
             config.websocket,
             config.proxy.clone(),
@@ -275,9 +301,23 @@ impl<R: Runtime> Driver<R> {
             shared,
             bindings,
             waiters: Waiters::default(),
-            config,
+            custom,
             auth,
         }
+    }
+}
+
+impl<R: Runtime> Driver<R> {
+    /// A performer for the settings in place now.
+    fn rebuild_performer(&mut self) {
+        let engine = &mut self.engine;
+        let auth_timeout = engine.core.conn.config().auth_timeout();
+        engine.performer = performer::<R>(
+            &self.custom,
+            (&engine.tls, &engine.proxy),
+            auth_timeout,
+            &self.auth,
+        );
     }
 }
 
@@ -354,13 +394,13 @@ impl<R: Runtime> Drive<R> for Driver<R> {
             }
             Command::Reconfigure(config, reply) => {
                 *self.auth.edit() = config.auth.clone();
-                self.engine.performer = performer::<R>(&config, &self.auth);
+                self.custom = Custom::of(&config);
                 self.engine.tls = config.tls.clone();
                 self.engine.websocket = config.websocket;
                 self.engine.proxy = config.proxy.clone();
                 self.engine.core.conn.reconfigure(now, config.core.clone());
                 self.shared.set_event_buffer(config.event_buffer);
-                self.config = *config;
+                self.rebuild_performer();
                 let _ = reply.send(());
             }
             Command::UpdateAuth(settings, reply) => {
@@ -376,8 +416,8 @@ impl<R: Runtime> Drive<R> for Driver<R> {
                 let _ = reply.send(placed.map_err(SocketError::from));
             }
             Command::SetAuthorizer(authorizer, reply) => {
-                self.config.authorizer = authorizer;
-                self.engine.performer = performer::<R>(&self.config, &self.auth);
+                self.custom.authorizer = authorizer;
+                self.rebuild_performer();
                 self.engine.core.conn.credentials_updated(now);
                 let _ = reply.send(());
             }

@@ -42,7 +42,7 @@
 //! * The Iris WebSocket asks for the `xmpp` subprotocol and fails unless the server agrees,
 //!   as browsers do. Logs name only the WebSocket host: Iris puts its token in the path.
 //! * WebSocket buffers are small by default (4 KiB read buffer, unbuffered writes), and
-//!   the default TLS configuration is built once per process: 12.3 KiB of live heap per
+//!   the default TLS configuration is built once per process: 9.9 KiB of live heap per
 //!   connected Pusher socket and 10.1 KiB per Iris connection, instead of 136 KiB and
 //!   134 KiB with tungstenite's default buffers (`cargo bench -p tbi-tokio --bench
 //!   connections`, `--bench iris_connections`).

@@ -2,7 +2,7 @@
 //! connected and subscribed to a channel, and prints the live heap per socket (counted
 //! exactly by dhat's allocator) and the resident memory per socket, with this crate's
 //! WebSocket buffer sizing and with tungstenite's defaults (128 KiB read and write
-//! buffers) for comparison. Measured: 12.0 KiB and 136.0 KiB of live heap per socket.
+//! buffers) for comparison. Measured: 9.9 KiB and 133.9 KiB of live heap per socket.
 //!
 //! Run: `cargo bench -p tbi-tokio --bench connections` (needs sockudo: run
 //! `scripts/install-test-servers.sh` first). Figures are in the README.

@@ -87,7 +87,7 @@ impl Connection {
                 match self.request_auth(now, AuthPurpose::Rekey(name.clone())) {
                     Some(request) => {
                         if let Some(entry) = self.channels.get_mut(&name) {
-                            entry.rekey = Some(Rekey::new(request, held));
+                            entry.rekey = Some(Box::new(Rekey::new(request, held)));
                         }
                     }
                     None => self.decryption_failure(name, held.event, "not connected".into()),
@@ -140,7 +140,7 @@ impl Connection {
         let old_key = entry.key.clone();
         let new_key = match new_key {
             Ok(key) => {
-                entry.key = Some(key.clone());
+                entry.key = Some(Box::new(key.clone()));
                 key
             }
             Err(reason) => {

@@ -261,7 +261,7 @@ impl Connection {
                         presence.set_me(me);
                     }
                     if authorized.key.is_some() {
-                        entry.key = authorized.key;
+                        entry.key = authorized.key.map(Box::new);
                     }
                 }
                 self.send_subscribe(

@@ -258,8 +258,7 @@ mod tests {
 
     /// Whether every key of the object `text` is written without escapes.
     fn keys_are_plain(text: &str) -> bool {
-        serde_json::from_str::<std::collections::HashMap<&str, serde::de::IgnoredAny>>(text)
-            .is_ok()
+        serde_json::from_str::<std::collections::HashMap<&str, serde::de::IgnoredAny>>(text).is_ok()
     }
 
     #[test]
