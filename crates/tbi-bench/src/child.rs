@@ -6,6 +6,21 @@ use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tbi_driver::WebSocketLimits;
+
+/// The WebSocket limits of the library's sockets in a child: the default, or the read
+/// buffer `$TBI_BENCH_READ_BUFFER` asks for (bytes), to weigh memory against reads.
+pub(crate) fn websocket_limits() -> WebSocketLimits {
+    let limits = WebSocketLimits::default();
+    match std::env::var("TBI_BENCH_READ_BUFFER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(bytes) => limits.with_read_buffer(bytes),
+        None => limits,
+    }
+}
+
 /// Writes one line on stdout at once (the parent is waiting for it).
 pub(crate) fn say(line: &str) {
     let mut out = std::io::stdout().lock();

@@ -16,7 +16,7 @@ use tbi_driver::tbi_proto::ConnectionState;
 use tbi_driver::{Runtime, SocketConfig, TbiSocket};
 use tbi_test_support::app::APP_KEY;
 
-use crate::child::{say, unix_nanos};
+use crate::child::{say, unix_nanos, websocket_limits};
 
 /// The shared public channel.
 pub(crate) const SHARED: &str = "bench-broadcast";
@@ -65,6 +65,7 @@ pub(crate) async fn run<R: Runtime>(
         let config = SocketConfig::builder(APP_KEY)
             .url(url)
             .auth_endpoint(auth)
+            .websocket(websocket_limits())
             .build()
             .map_err(|e| e.to_string())?;
         let socket = TbiSocket::<R>::new(config);

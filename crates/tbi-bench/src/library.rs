@@ -10,7 +10,7 @@ use tbi_driver::tbi_proto::Event;
 use tbi_driver::{Runtime, SocketConfig, TbiSocket};
 use tbi_test_support::app::APP_KEY;
 
-use crate::child::say;
+use crate::child::{say, websocket_limits};
 
 /// Which runtime the receiver runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -93,6 +93,7 @@ async fn run<R: Runtime>(
     let config = SocketConfig::builder(APP_KEY)
         .url(url)
         .event_buffer(buffer)
+        .websocket(websocket_limits())
         .build()
         .map_err(|e| e.to_string())?;
     let socket = TbiSocket::<R>::new(config);

@@ -12,6 +12,8 @@
 //! the first time, builds the `tbi` command when it is not beside this binary, runs every
 //! receiver in a process of its own, and prints a table and a JSON summary. It fails when
 //! any receiver misses an event. Figures and their history are in `BENCHMARKS.md`.
+//! `TBI_BENCH_READ_BUFFER=BYTES` gives the library's sockets that WebSocket read buffer
+//! instead of the default 4 KiB (memory per connection against reads per event).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
