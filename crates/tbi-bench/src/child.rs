@@ -9,15 +9,18 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tbi_driver::WebSocketLimits;
 
 /// The WebSocket limits of the library's sockets in a child: the default, or the read
-/// buffer `$TBI_BENCH_READ_BUFFER` asks for (bytes), to weigh memory against reads.
-pub(crate) fn websocket_limits() -> WebSocketLimits {
+/// buffer `$TBI_BENCH_READ_BUFFER` asks for (bytes; unset or empty: the default), to
+/// weigh memory against reads. A value that is not a number is an error, not the default
+/// under another label.
+pub(crate) fn websocket_limits() -> Result<WebSocketLimits, String> {
     let limits = WebSocketLimits::default();
-    match std::env::var("TBI_BENCH_READ_BUFFER")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        Some(bytes) => limits.with_read_buffer(bytes),
-        None => limits,
+    match std::env::var("TBI_BENCH_READ_BUFFER") {
+        Ok(value) if !value.trim().is_empty() => value
+            .trim()
+            .parse()
+            .map(|bytes| limits.with_read_buffer(bytes))
+            .map_err(|e| format!("TBI_BENCH_READ_BUFFER={value:?} is not a byte count: {e}")),
+        _ => Ok(limits),
     }
 }
 

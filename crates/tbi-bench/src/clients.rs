@@ -61,11 +61,12 @@ pub(crate) async fn run<R: Runtime>(
     let storm_state = Arc::new(Storm::default());
     let mut sockets = Vec::with_capacity(count);
     let mut waits = Vec::with_capacity(count * 2);
+    let limits = websocket_limits()?;
     for n in 0..count {
         let config = SocketConfig::builder(APP_KEY)
             .url(url)
             .auth_endpoint(auth)
-            .websocket(websocket_limits())
+            .websocket(limits)
             .build()
             .map_err(|e| e.to_string())?;
         let socket = TbiSocket::<R>::new(config);

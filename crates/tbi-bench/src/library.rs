@@ -93,7 +93,7 @@ async fn run<R: Runtime>(
     let config = SocketConfig::builder(APP_KEY)
         .url(url)
         .event_buffer(buffer)
-        .websocket(websocket_limits())
+        .websocket(websocket_limits()?)
         .build()
         .map_err(|e| e.to_string())?;
     let socket = TbiSocket::<R>::new(config);

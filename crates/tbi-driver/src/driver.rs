@@ -217,7 +217,6 @@ async fn refresh(provider: Option<Arc<dyn TokenProvider>>, auth: SharedAuth) -> 
 /// the engine's TLS and proxy settings and the core's auth timeout. The driver keeps
 /// these, not the whole [`SocketConfig`] (824 bytes a socket, most of it held by the
 /// core and the engine already).
-#[derive(Clone, Default)]
 struct Custom {
     authorizer: Option<Arc<dyn Authorizer>>,
     token_provider: Option<Arc<dyn TokenProvider>>,

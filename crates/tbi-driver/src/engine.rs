@@ -36,8 +36,7 @@ use url::Url;
 use crate::events::Consumers;
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
-use crate::transport::Transport;
-use crate::websocket::{self, WebSocket};
+use crate::websocket::{self, ByteStream, WebSocket};
 use crate::websocket_limits::WebSocketLimits;
 
 /// A reply channel for a command.
@@ -116,7 +115,7 @@ pub(crate) trait Core: Send + 'static {
 pub(crate) type Performer<Request, Answer> =
     Box<dyn Fn(Request) -> BoxFuture<'static, Option<Answer>> + Send>;
 
-type Sender<R> = WebSocketSender<Transport<<R as Runtime>::TcpStream>>;
+type Sender<R> = WebSocketSender<ByteStream<R>>;
 
 /// The write half of an open socket and the frames waiting for it.
 struct Writer<R: Runtime> {
@@ -180,6 +179,11 @@ impl<R: Runtime> Writer<R> {
                 flushed
             } else {
                 self.blocked = None;
+                // Frames out are rare (subscriptions, pongs): an idle socket keeps no
+                // queue (224 bytes per socket otherwise).
+                if self.queue.capacity() != 0 {
+                    self.queue = VecDeque::new();
+                }
                 return Poll::Pending;
             };
             match step {
@@ -230,7 +234,7 @@ enum Socket<R: Runtime> {
     None,
     Connecting(BoxFuture<'static, Result<Box<WebSocket<R>>, String>>),
     Open {
-        frames: WebSocketReceiver<Transport<R::TcpStream>>,
+        frames: WebSocketReceiver<ByteStream<R>>,
         writer: Writer<R>,
     },
 }

@@ -41,11 +41,13 @@
 //!   clone of its own handle keeps the connection alive until `shutdown`.
 //! * The Iris WebSocket asks for the `xmpp` subprotocol and fails unless the server agrees,
 //!   as browsers do. Logs name only the WebSocket host: Iris puts its token in the path.
-//! * WebSocket buffers are small by default (4 KiB read buffer, unbuffered writes), and
-//!   the default TLS configuration is built once per process: 9.9 KiB of live heap per
-//!   connected Pusher socket and 10.1 KiB per Iris connection, instead of 136 KiB and
-//!   134 KiB with tungstenite's default buffers (`cargo bench -p tbi-tokio --bench
-//!   connections`, `--bench iris_connections`).
+//! * WebSocket buffers are small (a 512-byte frame buffer, unbuffered writes), reads of
+//!   up to 4 KiB go through a buffer held only while data arrives, and the default TLS
+//!   configuration is built once per process: 6.2 KiB of live heap per connected Pusher
+//!   socket and 6.9 KiB per Iris connection, instead of 134 KiB with tungstenite's
+//!   default buffers (`cargo bench -p tbi-tokio --bench connections`, `--bench
+//!   iris_connections`). The WebSocket handshake is ours (`upgrade`), so that no
+//!   handshake buffer becomes the socket's read buffer.
 //!
 //! ## Bounded by design
 //!
@@ -96,6 +98,7 @@
 
 mod authorizer;
 mod bindings;
+mod burst;
 mod channel;
 mod config;
 mod driver;
@@ -116,10 +119,13 @@ mod runtime;
 mod shared;
 mod shared_auth;
 mod socket;
+#[cfg(test)]
+mod test_io;
 mod tls;
 mod token;
 mod trace;
 mod transport;
+mod upgrade;
 #[cfg(feature = "consultation")]
 mod watch;
 mod websocket;

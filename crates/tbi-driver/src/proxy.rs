@@ -272,6 +272,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
+    use crate::test_io::Scripted;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
@@ -345,16 +346,9 @@ mod tests {
     #[test]
     fn a_tunnel_is_asked_for_and_its_refusal_reported() {
         let proxy = parse("http://u:pw@p:1").unwrap();
-        let (mut reader, mut written) = (
-            futures::io::Cursor::new(b"HTTP/1.1 200 Connection established\r\n\r\nTUNNEL".to_vec()),
-            Vec::new(),
-        );
-        let mut duplex = Duplex {
-            read: &mut reader,
-            write: &mut written,
-        };
-        block_on(tunnel(&mut duplex, &proxy, "ws.example", 443)).unwrap();
-        let request = String::from_utf8(written).unwrap();
+        let mut stream = Scripted::new(b"HTTP/1.1 200 Connection established\r\n\r\nTUNNEL");
+        block_on(tunnel(&mut stream, &proxy, "ws.example", 443)).unwrap();
+        let request = String::from_utf8(stream.written.clone()).unwrap();
         assert!(
             request.starts_with("CONNECT ws.example:443 HTTP/1.1\r\n"),
             "{request}"
@@ -363,58 +357,11 @@ mod tests {
             request.contains("Proxy-Authorization: Basic dTpwdw==\r\n"),
             "{request}"
         );
-        let mut rest = String::new();
-        block_on(reader.read_to_string(&mut rest)).unwrap();
-        assert_eq!(rest, "TUNNEL", "nothing of the tunnel was read");
+        assert_eq!(stream.unread(), b"TUNNEL", "nothing of the tunnel was read");
 
-        let mut reader = futures::io::Cursor::new(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n".to_vec(),
-        );
-        let mut written = Vec::new();
-        let mut duplex = Duplex {
-            read: &mut reader,
-            write: &mut written,
-        };
-        let error = block_on(tunnel(&mut duplex, &proxy, "ws.example", 443)).unwrap_err();
+        let mut stream = Scripted::new(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+        let error = block_on(tunnel(&mut stream, &proxy, "ws.example", 443)).unwrap_err();
         assert!(error.to_string().contains("HTTP 407"), "{error}");
         assert!(!error.to_string().contains("dTpwdw"), "{error}");
-    }
-
-    struct Duplex<'a> {
-        read: &'a mut futures::io::Cursor<Vec<u8>>,
-        write: &'a mut Vec<u8>,
-    }
-
-    impl futures::AsyncRead for Duplex<'_> {
-        fn poll_read(
-            mut self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-            buf: &mut [u8],
-        ) -> std::task::Poll<io::Result<usize>> {
-            std::pin::Pin::new(&mut *self.read).poll_read(cx, buf)
-        }
-    }
-
-    impl futures::AsyncWrite for Duplex<'_> {
-        fn poll_write(
-            mut self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
-            buf: &[u8],
-        ) -> std::task::Poll<io::Result<usize>> {
-            self.write.extend_from_slice(buf);
-            std::task::Poll::Ready(Ok(buf.len()))
-        }
-        fn poll_flush(
-            self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-        fn poll_close(
-            self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
     }
 }

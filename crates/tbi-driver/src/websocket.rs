@@ -1,21 +1,26 @@
-//! Opening a WebSocket: TCP, TLS for `wss`, then the WebSocket handshake.
+//! Opening a WebSocket: TCP, TLS for `wss`, then the WebSocket handshake (see
+//! [`crate::upgrade`]).
 
 use std::sync::Arc;
 
 use async_tungstenite::WebSocketStream;
-use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::http::HeaderValue;
+use async_tungstenite::tungstenite::protocol::Role;
 use rustls::ClientConfig;
 use url::Url;
 
+use crate::burst::Burst;
 use crate::endpoint::host_port_tls;
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport::{self, Transport};
+use crate::upgrade::upgrade;
 use crate::websocket_limits::WebSocketLimits;
 
+/// The byte stream under a runtime's WebSocket.
+pub(crate) type ByteStream<R> = Burst<Transport<<R as Runtime>::TcpStream>>;
+
 /// The WebSocket type of a runtime.
-pub(crate) type WebSocket<R> = WebSocketStream<Transport<<R as Runtime>::TcpStream>>;
+pub(crate) type WebSocket<R> = WebSocketStream<ByteStream<R>>;
 
 /// Opens a WebSocket to `url`, asking for `subprotocol` when there is one (the
 /// handshake then fails unless the server agrees to it).
@@ -27,27 +32,17 @@ pub(crate) async fn connect<R: Runtime>(
     proxy: ProxySetting,
 ) -> Result<WebSocket<R>, String> {
     let (host, port, use_tls) = host_port_tls(&url)?;
-    let mut request = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| format!("cannot make a WebSocket request to {host}:{port}: {e}"))?;
-    if let Some(protocol) = subprotocol {
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
-    }
-    let stream = transport::connect::<R>(&host, port, use_tls.then_some(tls), &proxy)
+    let mut stream = transport::connect::<R>(&host, port, use_tls.then_some(tls), &proxy)
         .await
         .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-    let (socket, _response) =
-        async_tungstenite::client_async_with_config(request, stream, Some(limits.to_config()))
-            .await
-            .map_err(|e| match e {
-                async_tungstenite::tungstenite::Error::Http(response) => format!(
-                    "the server refused the WebSocket upgrade with HTTP {}",
-                    response.status().as_u16()
-                ),
-                other => format!("WebSocket handshake with {host}:{port} failed: {other}"),
-            })?;
-    Ok(socket)
+    let first_frames = upgrade(&mut stream, &url, subprotocol)
+        .await
+        .map_err(|e| format!("WebSocket handshake with {host}:{port} failed: {e}"))?;
+    Ok(WebSocketStream::from_partially_read(
+        Burst::new(stream, limits.read_buffer()),
+        first_frames,
+        Role::Client,
+        Some(limits.to_config()),
+    )
+    .await)
 }

@@ -40,8 +40,8 @@ pub struct WebSocketLimits {
 }
 
 impl Default for WebSocketLimits {
-    /// A 4 KiB read buffer, no write batching, 1 MiB of unsent bytes at most and
-    /// messages of 4 MiB at most.
+    /// Reads of up to 4 KiB (a 512-byte buffer kept while idle), no write batching,
+    /// 1 MiB of unsent bytes at most and messages of 4 MiB at most.
     fn default() -> Self {
         Self {
             read_buffer: 4 * 1024,
@@ -53,7 +53,13 @@ impl Default for WebSocketLimits {
 }
 
 impl WebSocketLimits {
-    /// The buffer each read fills, in bytes; it grows while a longer message arrives.
+    /// How many bytes one read takes from the network at most.
+    ///
+    /// The buffer exists only while data arrives faster than it is handled: a lone
+    /// frame is read straight into the WebSocket's own 512-byte buffer, and a burst
+    /// buffer of this size is given back as soon as the network has nothing more, so an
+    /// idle connection holds none of it. The WebSocket's buffer grows while a longer
+    /// message arrives.
     pub fn read_buffer(&self) -> usize {
         self.read_buffer
     }
@@ -105,7 +111,7 @@ impl WebSocketLimits {
     /// The WebSocket library's form of these limits.
     pub(crate) fn to_config(self) -> WebSocketConfig {
         WebSocketConfig::default()
-            .read_buffer_size(self.read_buffer)
+            .read_buffer_size(crate::burst::FRAME_BUFFER.min(self.read_buffer))
             .write_buffer_size(self.write_buffer)
             .max_write_buffer_size(self.max_write_buffer())
             .max_message_size(Some(self.max_message))
@@ -135,7 +141,10 @@ mod tests {
     #[test]
     fn the_defaults_are_the_small_buffers() {
         let config = WebSocketLimits::default().to_config();
-        assert_eq!(config.read_buffer_size, 4 * 1024);
+        assert_eq!(
+            config.read_buffer_size, 512,
+            "the burst buffer reads the rest"
+        );
         assert_eq!(config.write_buffer_size, 0);
         assert_eq!(config.max_message_size, Some(4 << 20));
         assert_eq!(config.max_frame_size, Some(4 << 20));

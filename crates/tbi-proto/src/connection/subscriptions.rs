@@ -100,7 +100,7 @@ impl Connection {
             }
             Phase::Subscribed if live => self.send(outbound::unsubscribe(channel)),
             Phase::Authorizing(id) => {
-                self.auth.remove(&id);
+                self.forget_auth(id);
                 self.out.push_back(Output::CancelAuthorize(id));
             }
             _ => {}
@@ -128,7 +128,7 @@ impl Connection {
         id: AuthRequestId,
         answer: Result<AuthResponse, AuthFailure>,
     ) {
-        let Some(pending) = self.auth.remove(&id) else {
+        let Some(pending) = self.forget_auth(id) else {
             return;
         };
         // Losing the socket already forgets its requests; this guard keeps a signature for
