@@ -167,8 +167,9 @@ impl Notification {
         }
     }
 
-    /// Reads the `<data>` of a private IQ; `None` without a `type`.
-    pub(crate) fn from_data(data: &Element) -> Option<Self> {
+    /// Reads the `<data>` of a private IQ, taking its attributes (the stanza is done
+    /// with); `None` without a `type`, and then `data` is left as it was.
+    pub(crate) fn from_data(data: &mut Element) -> Option<Self> {
         let kind = NotificationType::from_wire(data.attr("type").filter(|t| !t.is_empty())?);
         let get = |name: &str| data.attr(name).map(str::to_owned);
         let user_data = data
@@ -183,7 +184,7 @@ impl Notification {
             trace_id: get("traceid"),
             rtc_server: get("rtcserver"),
             user_data,
-            attributes: data.attrs.clone(),
+            attributes: std::mem::take(&mut data.attrs),
         })
     }
 
@@ -266,7 +267,7 @@ mod tests {
 
     #[test]
     fn reads_every_field_of_the_reference_notification() {
-        let n = Notification::from_data(&data(NOTIFY)).unwrap();
+        let n = Notification::from_data(&mut data(NOTIFY)).unwrap();
         assert_eq!(n.kind, NotificationType::Notify);
         assert_eq!(n.room_id.as_deref(), Some("ROOM1"));
         assert_eq!(n.routing_id.as_deref(), Some("caller@example.com"));
@@ -286,7 +287,7 @@ mod tests {
 
     #[test]
     fn payload_matches_what_the_reference_sdk_delivers() {
-        let n = Notification::from_data(&data(NOTIFY)).unwrap();
+        let n = Notification::from_data(&mut data(NOTIFY)).unwrap();
         assert_eq!(
             n.payload(),
             serde_json::json!({
@@ -301,7 +302,7 @@ mod tests {
 
     #[test]
     fn invalid_userdata_stays_raw_and_unknown_types_are_kept() {
-        let n = Notification::from_data(&data(
+        let n = Notification::from_data(&mut data(
             r#"<iq><query xmlns="jabber:iq:private"><data type="ring" roomid="R" userdata="not json"/></query></iq>"#,
         ))
         .unwrap();
@@ -309,7 +310,7 @@ mod tests {
         assert_eq!(n.user_data, None);
         assert_eq!(n.payload()["userdata"], "not json");
         assert!(
-            Notification::from_data(&data(
+            Notification::from_data(&mut data(
                 r#"<iq><query xmlns="jabber:iq:private"><data roomid="R"/></query></iq>"#
             ))
             .is_none()

@@ -78,7 +78,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Burst<S> {
         if !this.busy || out.len() >= this.size {
             let read = Pin::new(&mut this.inner).poll_read(cx, out);
             match &read {
-                Poll::Ready(Ok(n)) => this.busy = *n == out.len() && *n > 0,
+                // Filling a few bytes of room left in the WebSocket's buffer says
+                // nothing of what waits: only a full frame buffer's worth does.
+                Poll::Ready(Ok(n)) => {
+                    this.busy = *n == out.len() && *n >= FRAME_BUFFER.min(this.size / 2).max(1);
+                }
                 Poll::Ready(Err(_)) => {}
                 Poll::Pending => {
                     this.busy = false;
@@ -179,7 +183,7 @@ mod tests {
             pieces: pieces.into(),
             reads: 0,
         };
-        Burst::new(network, 64)
+        Burst::new(network, 16)
     }
 
     #[test]
@@ -203,9 +207,9 @@ mod tests {
             got.extend_from_slice(&piece);
         }
         assert_eq!(got, flood, "every byte, in order");
-        // 8 bytes straight through (it filled the frame buffer), then 64-byte reads
-        // (200 - 8 = 192 = 3 x 64), then the read that found nothing more.
-        assert_eq!(burst.get_ref().reads, 1 + 3 + 1);
+        // 8 bytes straight through (they filled the frame buffer), then 16-byte reads
+        // (200 - 8 = 192 = 12 x 16), then the read that found nothing more.
+        assert_eq!(burst.get_ref().reads, 1 + 12 + 1);
         assert!(
             !burst.holds_buffer(),
             "given back once the network had nothing"
@@ -221,16 +225,75 @@ mod tests {
     fn the_end_of_the_stream_is_passed_on_after_the_buffered_bytes() {
         let mut burst = network(vec![Some(vec![7; 8]), Some(vec![9; 20])]);
         assert_eq!(read(&mut burst, 8), Poll::Ready(vec![7; 8]));
-        assert_eq!(read(&mut burst, 8), Poll::Ready(vec![9; 8]));
-        assert_eq!(read(&mut burst, 16), Poll::Ready(vec![9; 12]));
-        assert_eq!(read(&mut burst, 16), Poll::Ready(Vec::new()), "the end");
+        assert_eq!(
+            read(&mut burst, 8),
+            Poll::Ready(vec![9; 8]),
+            "16 read, 8 given"
+        );
+        assert_eq!(
+            read(&mut burst, 12),
+            Poll::Ready(vec![9; 8]),
+            "the buffered rest"
+        );
+        assert_eq!(
+            read(&mut burst, 12),
+            Poll::Ready(vec![9; 4]),
+            "read through the buffer"
+        );
+        assert_eq!(read(&mut burst, 12), Poll::Ready(Vec::new()), "the end");
+    }
+
+    #[test]
+    fn a_few_bytes_of_room_filled_do_not_start_a_burst() {
+        let mut burst = Burst::new(
+            Network {
+                pieces: vec![Some(vec![5; 3]), None].into(),
+                reads: 0,
+            },
+            4096,
+        );
+        assert_eq!(read(&mut burst, 3), Poll::Ready(vec![5; 3]));
+        assert!(!burst.busy, "three bytes filled are not a burst");
+        assert_eq!(read(&mut burst, 3), Poll::Pending);
+        assert!(!burst.holds_buffer());
+    }
+
+    #[test]
+    fn the_end_or_an_error_during_a_burst_is_passed_on() {
+        let mut burst = network(vec![Some(vec![1; 8])]);
+        assert_eq!(read(&mut burst, 8), Poll::Ready(vec![1; 8]));
+        assert!(burst.busy);
+        assert_eq!(
+            read(&mut burst, 8),
+            Poll::Ready(Vec::new()),
+            "the end, read through the burst buffer"
+        );
+
+        struct Failing;
+        impl AsyncRead for Failing {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+                _out: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                Poll::Ready(Err(io::Error::other("reset")))
+            }
+        }
+        let mut failing = Burst::new(Failing, 64);
+        failing.busy = true;
+        let mut out = [0; 8];
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let Poll::Ready(Err(error)) = Pin::new(&mut failing).poll_read(&mut cx, &mut out) else {
+            panic!("the error is not passed on");
+        };
+        assert_eq!(error.to_string(), "reset");
     }
 
     #[test]
     fn a_read_as_large_as_the_burst_buffer_skips_it() {
-        let mut burst = network(vec![Some(vec![1; 64]), Some(vec![2; 64]), None]);
-        assert_eq!(read(&mut burst, 64), Poll::Ready(vec![1; 64]));
-        assert_eq!(read(&mut burst, 64), Poll::Ready(vec![2; 64]));
+        let mut burst = network(vec![Some(vec![1; 16]), Some(vec![2; 16]), None]);
+        assert_eq!(read(&mut burst, 16), Poll::Ready(vec![1; 16]));
+        assert_eq!(read(&mut burst, 16), Poll::Ready(vec![2; 16]));
         assert!(!burst.holds_buffer());
     }
 }

@@ -16,8 +16,8 @@ use url::{Position, Url};
 /// The longest answer head (status line and headers) accepted; servers send a few hundred
 /// bytes.
 const MAX_HEAD: usize = 16 * 1024;
-/// The most header lines an answer may have.
-const MAX_HEADERS: usize = 32;
+/// The most header lines an answer may have (tungstenite's figure).
+const MAX_HEADERS: usize = 124;
 /// Bytes asked of the stream per read while the head is incomplete.
 const READ_CHUNK: usize = 512;
 
@@ -39,6 +39,7 @@ pub(crate) async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map_err(|e| format!("cannot send the WebSocket upgrade: {e}"))?;
     let mut head = Vec::new();
+    let mut parses = 0;
     loop {
         let filled = head.len();
         if filled >= MAX_HEAD {
@@ -55,11 +56,19 @@ pub(crate) async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
         if read == 0 {
             return Err("the server closed the connection during the WebSocket upgrade".into());
         }
-        // A head ends with a line: no new line, nothing to parse again (a server
-        // trickling bytes costs one parse per line, and past `MAX_HEADERS` lines the
-        // parse fails).
+        // A head ends with a line: no new line, nothing to parse again. A server
+        // trickling bytes costs one parse per line, and no head has more lines than
+        // its headers, the status line and the blank one (blank lines before the
+        // status line, which httparse skips, would otherwise be free).
         if !head[filled..].contains(&b'\n') {
             continue;
+        }
+        parses += 1;
+        if parses > MAX_HEADERS + 2 {
+            return Err(format!(
+                "the server's answer to the WebSocket upgrade has more than {} lines",
+                MAX_HEADERS + 2
+            ));
         }
         if let Some(length) = check(&head, &key, subprotocol)? {
             return Ok(head.split_off(length));
@@ -110,12 +119,26 @@ fn check(head: &[u8], key: &str, subprotocol: Option<&str>) -> Result<Option<usi
             "the server refused the WebSocket upgrade with HTTP {status}"
         ));
     }
+    if response.version != Some(1) {
+        return Err("the server answered the WebSocket upgrade in another HTTP than 1.1".into());
+    }
+    // Every line of a header, its values joined as one list (RFC 9110 5.3); `None`
+    // without any.
     let header = |name: &str| {
-        response
+        let values: Vec<String> = response
             .headers
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    };
+    // A header that must come once: `Err` when it comes twice.
+    let single = |name: &str| match header(name) {
+        Some(value) if value.contains(',') => Err(format!(
+            "the server's answer to the WebSocket upgrade has more than one {name}"
+        )),
+        other => Ok(other),
     };
     if !header("Upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
         return Err(
@@ -130,17 +153,20 @@ fn check(head: &[u8], key: &str, subprotocol: Option<&str>) -> Result<Option<usi
             "the server's answer to the WebSocket upgrade lacks `Connection: Upgrade`".into(),
         );
     }
-    if header("Sec-WebSocket-Accept") != Some(derive_accept_key(key.as_bytes())) {
+    if single("Sec-WebSocket-Accept")? != Some(derive_accept_key(key.as_bytes())) {
         return Err(
             "the server's answer to the WebSocket upgrade has a wrong Sec-WebSocket-Accept".into(),
         );
     }
-    if let Some(extensions) = header("Sec-WebSocket-Extensions").filter(|v| !v.is_empty()) {
+    if let Some(extensions) = header("Sec-WebSocket-Extensions")
+        .filter(|v| v.split(',').any(|extension| !extension.trim().is_empty()))
+    {
+        let shown: String = extensions.chars().take(100).collect();
         return Err(format!(
-            "the server turned on WebSocket extensions nobody asked for: {extensions}"
+            "the server turned on WebSocket extensions nobody asked for: {shown}"
         ));
     }
-    match (header("Sec-WebSocket-Protocol"), subprotocol) {
+    match (single("Sec-WebSocket-Protocol")?, subprotocol) {
         (None, None) => {}
         (Some(chosen), Some(asked)) if chosen == asked => {}
         (None, Some(asked)) => {
@@ -257,7 +283,7 @@ mod tests {
 
     #[test]
     fn an_answer_that_does_not_agree_to_the_upgrade_says_why() {
-        let cases: [(Option<&str>, Answer, &str); 9] = [
+        let cases: [(Option<&str>, Answer, &str); 12] = [
             (
                 None,
                 |_| b"HTTP/1.1 404 Not Found\r\n\r\n".to_vec(),
@@ -305,12 +331,79 @@ mod tests {
                 |w| accept(w, "Sec-WebSocket-Protocol: xmpp\r\n"),
                 "\"xmpp\", which was not asked for",
             ),
+            (
+                None,
+                |w| {
+                    String::from_utf8(accept(w, ""))
+                        .unwrap()
+                        .replacen("HTTP/1.1", "HTTP/1.0", 1)
+                        .into_bytes()
+                },
+                "another HTTP than 1.1",
+            ),
+            (
+                None,
+                |w| {
+                    accept(
+                        w,
+                        "Sec-WebSocket-Extensions:\r\nSec-WebSocket-Extensions: permessage-deflate\r\n",
+                    )
+                },
+                "nobody asked for: , permessage-deflate",
+            ),
+            (
+                Some("xmpp"),
+                |w| {
+                    accept(
+                        w,
+                        "Sec-WebSocket-Protocol: xmpp\r\nSec-WebSocket-Protocol: xmpp\r\n",
+                    )
+                },
+                "more than one Sec-WebSocket-Protocol",
+            ),
         ];
         for (subprotocol, answer, why) in cases {
             let (result, _) = run(subprotocol, 4096, answer);
             let error = result.expect_err(why);
             assert!(error.contains(why), "{error:?} should say {why:?}");
         }
+    }
+
+    #[test]
+    fn a_list_split_over_lines_is_one_list_and_errors_keep_the_path_to_themselves() {
+        let (result, _) = run(None, 4096, |w| {
+            String::from_utf8(accept(w, "Sec-WebSocket-Extensions: \r\n"))
+                .unwrap()
+                .replace(
+                    "Connection: keep-alive, Upgrade",
+                    "Connection: keep-alive\r\nConnection: Upgrade",
+                )
+                .into_bytes()
+        });
+        assert_eq!(
+            result,
+            Ok(Vec::new()),
+            "Connection over two lines, an empty extension list"
+        );
+        let secret = Url::parse("wss://iris.example.net/ws/SECRET-TOKEN?token=SECRET").unwrap();
+        let mut stream = Scripted::new(b"HTTP/1.1 403 Forbidden\r\n\r\n");
+        let error =
+            futures::executor::block_on(upgrade(&mut stream, &secret, Some("xmpp"))).unwrap_err();
+        assert!(
+            error.contains("HTTP 403") && !error.contains("SECRET"),
+            "{error}"
+        );
+        assert!(
+            String::from_utf8_lossy(&stream.written)
+                .starts_with("GET /ws/SECRET-TOKEN?token=SECRET HTTP/1.1\r\n")
+        );
+    }
+
+    #[test]
+    fn a_server_trickling_blank_lines_is_cut_off_after_a_bounded_number_of_parses() {
+        let (result, _) = run(None, 1, |_| b"\r\n".repeat(MAX_HEAD));
+        let error = result.unwrap_err();
+        assert!(error.contains("more than 126 lines"), "{error}");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! What the application sends on the stream: rejecting a call, and telemetry.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{Attempt, Connection};
 use crate::error::RejectError;
@@ -82,23 +84,23 @@ impl Connection {
 
     /// The reference SDK's telemetry IQ for an `onEvent` state, when enabled and online.
     pub(super) fn telemetry(&mut self, now: Instant, state: SdkState, details: &Value) {
-        if !self.config.telemetry {
+        if !self.config.telemetry || self.session.is_none() {
             return;
         }
+        let Some(number) = self.next_iq() else { return };
         let Some(session) = &self.session else { return };
-        let routing_id = session.routing_id.clone();
+        let routing_id = session.routing_id.as_str();
         let timestamp = self.wall_clock(now).map(rfc3339).unwrap_or_default();
         let ws_server = self
             .server
             .as_ref()
-            .map(|s| s.websocket_server.clone())
-            .unwrap_or_default();
+            .map_or("", |s| s.websocket_server.as_str());
         let call = matches!(
             state,
             SdkState::NotificationReceived | SdkState::CallRejected
         );
-        let field = |name: &str| details.get(name).and_then(Value::as_str).map(str::to_owned);
-        let (room_id, trace_id, stream_info) = if call {
+        let field = |name: &str| details.get(name).and_then(Value::as_str);
+        let (room_id, trace_id, streaminfo) = if call {
             let call_type = match details
                 .pointer("/userdata/notification/type")
                 .and_then(Value::as_str)
@@ -110,40 +112,82 @@ impl Connection {
                 _ => "",
             };
             (
-                field("roomid").unwrap_or_else(|| "RoomId".to_owned()),
-                field("traceid").unwrap_or_default(),
-                json!({
-                    "wsServer": ws_server,
-                    "rtcServer": field("rtcserver"),
-                    "callType": call_type,
-                    "roomId": field("roomid"),
-                    "routingId": routing_id,
-                    "traceId": field("traceid"),
-                }),
+                Cow::Borrowed(field("roomid").unwrap_or("RoomId")),
+                Cow::Borrowed(field("traceid").unwrap_or_default()),
+                StreamInfo::Call {
+                    call_type,
+                    room_id: field("roomid"),
+                    routing_id,
+                    rtc_server: field("rtcserver"),
+                    trace_id: field("traceid"),
+                    ws_server,
+                },
             )
         } else {
             (
-                format!("RoomId_{routing_id}"),
-                format!("Traceid_{routing_id}"),
-                json!({"wsServer": ws_server, "routingId": routing_id}),
+                Cow::Owned(format!("RoomId_{routing_id}")),
+                Cow::Owned(format!("Traceid_{routing_id}")),
+                StreamInfo::Session {
+                    routing_id,
+                    ws_server,
+                },
             )
         };
-        let stats = json!({
-            "n": state.as_str(),
-            "timestamp": timestamp,
-            "attr": details,
-            "meta": {"sdkVersion": env!("CARGO_PKG_VERSION"), "sdkType": "iris-rust"},
-            "streaminfo": stream_info,
-        });
-        let Some(number) = self.next_iq() else { return };
+        let stats = Stats {
+            attr: details,
+            meta: Meta {
+                sdk_type: "iris-rust",
+                sdk_version: env!("CARGO_PKG_VERSION"),
+            },
+            n: state.as_str(),
+            streaminfo,
+            timestamp: &timestamp,
+        };
+        let Ok(stats) = serde_json::to_string(&stats) else {
+            return;
+        };
         let id = format!("{number}:sendStatsIQ:{}", state.as_str());
-        self.send(writer::telemetry(
-            &id,
-            &stats.to_string(),
-            &room_id,
-            &trace_id,
-        ));
+        let iq = writer::telemetry(&id, &stats, &room_id, &trace_id);
+        self.send(iq);
     }
+}
+
+/// The telemetry's JSON, borrowed from what it reports. Its fields are in the order of
+/// their names, as a `serde_json::Value` of it would print (its map sorts keys): the text
+/// is the reference SDK's.
+#[derive(Serialize)]
+struct Stats<'a> {
+    attr: &'a Value,
+    meta: Meta,
+    n: &'a str,
+    streaminfo: StreamInfo<'a>,
+    timestamp: &'a str,
+}
+
+/// Who sends the telemetry.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    sdk_type: &'static str,
+    sdk_version: &'static str,
+}
+
+/// The telemetry's `streaminfo`: a call's, or the session's.
+#[derive(Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum StreamInfo<'a> {
+    Call {
+        call_type: &'a str,
+        room_id: Option<&'a str>,
+        routing_id: &'a str,
+        rtc_server: Option<&'a str>,
+        trace_id: Option<&'a str>,
+        ws_server: &'a str,
+    },
+    Session {
+        routing_id: &'a str,
+        ws_server: &'a str,
+    },
 }
 
 /// The wall-clock time as RFC 3339 with milliseconds, clamped to what the format holds
@@ -153,4 +197,63 @@ fn rfc3339(wall: SystemTime) -> String {
     const LATEST: Duration = Duration::from_secs(253_402_300_799);
     let wall = wall.clamp(UNIX_EPOCH, UNIX_EPOCH + LATEST);
     humantime::format_rfc3339_millis(wall).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The text is the one a `Value` built as the reference SDK builds it prints.
+    #[test]
+    fn the_telemetry_json_is_the_sorted_value_text() {
+        let details = json!({"roomid": "R1", "traceid": "T1", "userdata": {"b": 1, "a": [true]}});
+        let call = Stats {
+            attr: &details,
+            meta: Meta {
+                sdk_type: "iris-rust",
+                sdk_version: "1.2.3",
+            },
+            n: "SDK_NotificationReceived",
+            streaminfo: StreamInfo::Call {
+                call_type: "pstncall",
+                room_id: Some("R1"),
+                routing_id: "me@example.com",
+                rtc_server: None,
+                trace_id: Some("T1"),
+                ws_server: "ws.example.net",
+            },
+            timestamp: "2026-12-03T12:00:00.000Z",
+        };
+        let expected = json!({
+            "n": "SDK_NotificationReceived",
+            "timestamp": "2026-12-03T12:00:00.000Z",
+            "attr": details,
+            "meta": {"sdkVersion": "1.2.3", "sdkType": "iris-rust"},
+            "streaminfo": {
+                "wsServer": "ws.example.net",
+                "rtcServer": null,
+                "callType": "pstncall",
+                "roomId": "R1",
+                "routingId": "me@example.com",
+                "traceId": "T1",
+            },
+        });
+        assert_eq!(serde_json::to_string(&call).unwrap(), expected.to_string());
+        let session = Stats {
+            streaminfo: StreamInfo::Session {
+                routing_id: "me@example.com",
+                ws_server: "ws.example.net",
+            },
+            ..call
+        };
+        let mut expected = expected;
+        expected["streaminfo"] =
+            json!({"wsServer": "ws.example.net", "routingId": "me@example.com"});
+        assert_eq!(
+            serde_json::to_string(&session).unwrap(),
+            expected.to_string()
+        );
+    }
 }

@@ -45,11 +45,11 @@ impl Connection {
                     },
                 );
             }
-            Item::Stanza(stanza) => self.on_stanza(now, &stanza),
+            Item::Stanza(mut stanza) => self.on_stanza(now, &mut stanza),
         }
     }
 
-    fn on_stanza(&mut self, now: Instant, stanza: &Element) {
+    fn on_stanza(&mut self, now: Instant, stanza: &mut Element) {
         if stanza.local_name() == "error" && stanza.name.starts_with("stream") {
             let condition = stanza
                 .children
@@ -71,8 +71,8 @@ impl Connection {
             return;
         }
         let Some(data) = stanza
-            .child_ns("query", PRIVATE)
-            .and_then(|q| q.child("data"))
+            .child_ns_mut("query", PRIVATE)
+            .and_then(|q| q.child_mut("data"))
         else {
             return;
         };

@@ -49,6 +49,20 @@ impl Element {
             .iter()
             .find(|c| c.local_name() == local_name && c.attr("xmlns") == Some(xmlns))
     }
+
+    /// [`child`](Self::child), to take from.
+    pub(crate) fn child_mut(&mut self, local_name: &str) -> Option<&mut Element> {
+        self.children
+            .iter_mut()
+            .find(|c| c.local_name() == local_name)
+    }
+
+    /// [`child_ns`](Self::child_ns), to take from.
+    pub(crate) fn child_ns_mut(&mut self, local_name: &str, xmlns: &str) -> Option<&mut Element> {
+        self.children
+            .iter_mut()
+            .find(|c| c.local_name() == local_name && c.attr("xmlns") == Some(xmlns))
+    }
 }
 
 impl Drop for Element {
