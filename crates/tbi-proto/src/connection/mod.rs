@@ -28,6 +28,9 @@ use tbi_common::{Stats, StatsTracker};
 
 use signin::Signin;
 
+/// Output slots the queue keeps once drained; a larger queue, left by a burst, is freed.
+const KEPT_OUTPUTS: usize = 16;
+
 /// A Pusher Channels client connection, without IO.
 ///
 /// It owns the connection state, the subscription table, presence members, channel keys, the
@@ -272,7 +275,13 @@ impl Connection {
 
     /// The next piece of work, in order; `None` when there is nothing to do.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let next = self.out.pop_front();
+        // A burst (a reconnect re-subscribing many channels) leaves no large queue behind;
+        // the few slots of everyday traffic stay.
+        if next.is_none() && self.out.capacity() > KEPT_OUTPUTS {
+            self.out = VecDeque::new();
+        }
+        next
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next; `None` when no
@@ -489,5 +498,47 @@ impl Connection {
                 ))),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_outputs_leaves_no_large_queue_behind() {
+        let config = Config::builder("key")
+            .url("ws://127.0.0.1:1/app/key")
+            .build()
+            .unwrap();
+        let mut conn = Connection::new(config);
+        let now = Instant::now();
+        for n in 0..100 {
+            conn.subscribe(now, &format!("room-{n}")).unwrap();
+        }
+        conn.connect(now);
+        while conn.poll_output().is_some() {}
+        conn.handle_ws_open(now);
+        conn.handle_ws_text(
+            now,
+            r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.2\",\"activity_timeout\":120}"}"#,
+        );
+        assert!(
+            conn.out.len() > KEPT_OUTPUTS,
+            "the subscriptions are queued"
+        );
+        let mut drained = 0;
+        while conn.poll_output().is_some() {
+            drained += 1;
+        }
+        assert!(drained > 100, "{drained} outputs");
+        assert_eq!(conn.out.capacity(), 0, "the burst's queue is freed");
+        conn.handle_ws_text(now, r#"{"event":"pusher:ping","data":"{}"}"#);
+        assert!(conn.poll_output().is_some(), "the pong");
+        assert!(conn.poll_output().is_none());
+        assert!(
+            conn.out.capacity() > 0,
+            "everyday traffic keeps its few slots"
+        );
     }
 }
