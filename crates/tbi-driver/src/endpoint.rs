@@ -1,6 +1,6 @@
 //! Reading host and port out of URLs, and printing URLs without their secrets.
 
-use url::{Host, Url};
+use url::{Host, Position, Url};
 
 /// Host (IPv6 without brackets), port and whether to use TLS, for a `ws`, `wss`, `http` or
 /// `https` URL.
@@ -20,6 +20,22 @@ pub(crate) fn host_port_tls(url: &Url) -> Result<(String, u16, bool), String> {
         .port_or_known_default()
         .ok_or_else(|| "URL has no port".to_owned())?;
     Ok((host, port, tls))
+}
+
+/// The `Host` header of a request to `url`: its host, and its port when it is not the
+/// scheme's default.
+pub(crate) fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// The target of a request to `url`: its path and query (never empty for the schemes of
+/// [`host_port_tls`]: their paths start with `/`).
+pub(crate) fn request_target(url: &Url) -> &str {
+    &url[Position::BeforePath..Position::AfterQuery]
 }
 
 pub use tbi_proto::redacted;
@@ -48,6 +64,23 @@ mod tests {
             Ok(("api.example.com".into(), 443, true))
         );
         assert!(parse("ftp://h/").is_err());
+    }
+
+    #[test]
+    fn host_header_and_target_of_a_request() {
+        let of = |u: &str| {
+            let url = Url::parse(u).unwrap();
+            (host_header(&url), request_target(&url).to_owned())
+        };
+        assert_eq!(
+            of("wss://ws.example.com/app/k"),
+            ("ws.example.com".into(), "/app/k".into())
+        );
+        assert_eq!(of("ws://[::1]:6001"), ("[::1]:6001".into(), "/".into()));
+        assert_eq!(
+            of("https://u:pw@api.example.com:8443/v1/auth?x=1#frag"),
+            ("api.example.com:8443".into(), "/v1/auth?x=1".into())
+        );
     }
 
     #[test]

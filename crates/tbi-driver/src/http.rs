@@ -13,7 +13,7 @@ use rustls::ClientConfig;
 use smol_hyper::rt::FuturesIo;
 use url::Url;
 
-use crate::endpoint::{host_port_tls, redacted};
+use crate::endpoint::{host_header, host_port_tls, redacted, request_target};
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport;
@@ -150,18 +150,10 @@ async fn exchange<R: Runtime>(
             .await
             .map_err(|e| failed(e.to_string()))?;
 
-    let host_header = match request.url.port() {
-        Some(port) => format!("{}:{port}", request.url.host_str().unwrap_or_default()),
-        None => request.url.host_str().unwrap_or_default().to_owned(),
-    };
-    let path = match request.url.query() {
-        Some(query) => format!("{}?{query}", request.url.path()),
-        None => request.url.path().to_owned(),
-    };
     let mut builder = http::Request::builder()
         .method(request.method)
-        .uri(path)
-        .header(http::header::HOST, host_header)
+        .uri(request_target(&request.url))
+        .header(http::header::HOST, host_header(&request.url))
         .header(
             http::header::USER_AGENT,
             concat!("rust-tbi/", env!("CARGO_PKG_VERSION")),

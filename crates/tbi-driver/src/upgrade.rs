@@ -11,7 +11,9 @@
 use async_tungstenite::tungstenite::handshake::client::generate_key;
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use url::{Position, Url};
+use url::Url;
+
+use crate::endpoint::{host_header, request_target};
 
 /// The longest answer head (status line and headers) accepted; servers send a few hundred
 /// bytes.
@@ -31,7 +33,7 @@ pub(crate) async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<Vec<u8>, String> {
     let key = generate_key();
     stream
-        .write_all(request(url, &key, subprotocol)?.as_bytes())
+        .write_all(request(url, &key, subprotocol).as_bytes())
         .await
         .map_err(|e| format!("cannot send the WebSocket upgrade: {e}"))?;
     stream
@@ -78,24 +80,17 @@ pub(crate) async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// The upgrade request: `GET` of the URL's path and query, its host (and port, when not
 /// the scheme's default) as `Host`.
-fn request(url: &Url, key: &str, subprotocol: Option<&str>) -> Result<String, String> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| "the WebSocket URL has no host".to_owned())?;
-    let resource = &url[Position::BeforePath..Position::AfterQuery];
-    let resource = if resource.is_empty() { "/" } else { resource };
-    let mut request = format!("GET {resource} HTTP/1.1\r\nHost: {host}");
-    if let Some(port) = url.port() {
-        request.push_str(&format!(":{port}"));
-    }
-    request.push_str(&format!(
-        "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
-    ));
+fn request(url: &Url, key: &str, subprotocol: Option<&str>) -> String {
+    let mut request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n",
+        request_target(url),
+        host_header(url),
+    );
     if let Some(protocol) = subprotocol {
         request.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
     }
     request.push_str("\r\n");
-    Ok(request)
+    request
 }
 
 /// Checks the answer read so far: `None` while its head is incomplete, the head's length
@@ -256,7 +251,7 @@ mod tests {
     }
 
     fn request_for(url: &Url) -> String {
-        request(url, "a2V5", None).unwrap()
+        request(url, "a2V5", None)
     }
 
     #[test]
