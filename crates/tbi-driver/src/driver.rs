@@ -165,6 +165,10 @@ impl Core for PusherCore {
         self.conn.handle_timeout(now);
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.conn.shrink_to_fit();
+    }
+
     fn handle_answer(&mut self, now: Instant, answer: Answer) {
         match answer {
             Answer::Authorize(id, answer) => {

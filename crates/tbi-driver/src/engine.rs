@@ -14,6 +14,10 @@
 //!   stream delays neither the core's timers nor its auth answers; after
 //!   [`INPUTS_PER_TURN`] inputs in a row the loop yields to the executor, so tasks
 //!   consuming events run too.
+//! * A connection waiting for IO holds only its state: the core frees its drained output
+//!   queue (`shrink_to_fit`), and there is no request set or cancel map while no request
+//!   runs (an emptied one keeps its allocation). A process may hold thousands of idle
+//!   sockets.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -109,6 +113,8 @@ pub(crate) trait Core: Send + 'static {
     fn handle_closed(&mut self, now: Instant, code: u16, reason: &str);
     fn handle_timeout(&mut self, now: Instant);
     fn handle_answer(&mut self, now: Instant, answer: Self::Answer);
+    /// The engine waits for IO: the core frees what it holds and does not use.
+    fn shrink_to_fit(&mut self);
 }
 
 /// Performs a core's request; `None` when it was abandoned (the core gives up on its own).
@@ -266,7 +272,10 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     /// as the next input.
     failed: Option<String>,
     timer: Option<Timer<R>>,
-    requests: FuturesUnordered<Running<C::Key, C::Answer>>,
+    /// Requests under way; `None` while there are none (an empty set still holds an
+    /// allocation, and most sockets are idle).
+    requests: Option<FuturesUnordered<Running<C::Key, C::Answer>>>,
+    /// Replaced when emptied: a drained map keeps its slots.
     cancels: HashMap<C::Key, AbortHandle>,
     pub(crate) performer: Performer<C::Request, C::Answer>,
     /// Sockets still sending their close frame.
@@ -342,7 +351,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             socket: Socket::None,
             failed: None,
             timer: None,
-            requests: FuturesUnordered::new(),
+            requests: None,
             cancels: HashMap::new(),
             performer,
             closing: Vec::new(),
@@ -413,10 +422,12 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                         }
                         None => answer.map(|answer| (None, answer)).boxed(),
                     };
-                    self.requests.push(running);
+                    self.requests
+                        .get_or_insert_with(FuturesUnordered::new)
+                        .push(running);
                 }
                 Work::Cancel(key) => {
-                    if let Some(handle) = self.cancels.remove(&key) {
+                    if let Some(handle) = self.forget_cancel(&key) {
                         handle.abort();
                     }
                 }
@@ -503,8 +514,10 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             if !rare_first && let Poll::Ready(io) = self.poll_rare(cx) {
                 return Poll::Ready(Input::Io(io));
             }
-            // Nothing more for now: the consumers get what this batch gave them.
+            // Nothing more for now: the consumers get what this batch gave them, and the
+            // core frees what it held for it.
             self.wake_consumers();
+            self.core.shrink_to_fit();
             Poll::Pending
         })
         .await
@@ -518,15 +531,29 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             self.timer = None;
             return Poll::Ready(Io::Timer);
         }
-        if !self.requests.is_empty()
-            && let Poll::Ready(Some((key, answer))) = self.requests.poll_next_unpin(cx)
+        if let Some(requests) = &mut self.requests
+            && let Poll::Ready(next) = requests.poll_next_unpin(cx)
         {
-            if let Some(key) = &key {
-                self.cancels.remove(key);
+            if requests.is_empty() {
+                self.requests = None;
             }
-            return Poll::Ready(Io::Answer(key, answer));
+            if let Some((key, answer)) = next {
+                if let Some(key) = &key {
+                    self.forget_cancel(key);
+                }
+                return Poll::Ready(Io::Answer(key, answer));
+            }
         }
         Poll::Pending
+    }
+
+    /// Takes `key`'s cancel handle out; the map's slots go with the last one.
+    fn forget_cancel(&mut self, key: &C::Key) -> Option<AbortHandle> {
+        let handle = self.cancels.remove(key);
+        if self.cancels.is_empty() {
+            self.cancels = HashMap::new();
+        }
+        handle
     }
 
     fn poll_socket(&mut self, cx: &mut Context<'_>) -> Poll<Io<R, C::Key, C::Answer>> {

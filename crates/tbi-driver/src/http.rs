@@ -1,7 +1,8 @@
 //! A small HTTP/1.1 client on hyper: one connection per request, over the shared TLS config.
 //!
 //! Auth requests are rare (a few per connection), so there is no pool; redirects are not
-//! followed (as pusher-websocket-java); bodies are capped at 1 MiB.
+//! followed (as pusher-websocket-java); bodies are capped at 1 MiB. At most
+//! [`origin_limit::PER_ORIGIN`] exchanges are open to one origin at once in a process.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use smol_hyper::rt::FuturesIo;
 use url::Url;
 
 use crate::endpoint::{host_header, host_port_tls, redacted, request_target};
+use crate::origin_limit;
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport;
@@ -121,7 +123,13 @@ pub(crate) async fn send<R: Runtime>(
 ) -> Result<HttpResponse, HttpError> {
     let endpoint = redacted(&request.url);
     let deadline = R::sleep_until(tbi_common::deadline(Instant::now(), timeout));
-    let exchange = Box::pin(exchange::<R>(request, tls, proxy, endpoint.clone()));
+    let named = endpoint.clone();
+    let exchange = Box::pin(async move {
+        // The wait for a place counts against the timeout: the caller asked for an answer
+        // within it.
+        let _place = origin_limit::enter(&request.url).await;
+        exchange::<R>(request, tls, proxy, named).await
+    });
     match select(exchange, Box::pin(deadline)).await {
         Either::Left((result, _)) => result,
         Either::Right(((), _)) => Err(HttpError::Timeout { endpoint, timeout }),

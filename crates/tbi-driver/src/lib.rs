@@ -43,8 +43,8 @@
 //!   as browsers do. Logs name only the WebSocket host: Iris puts its token in the path.
 //! * WebSocket buffers are small (a 512-byte frame buffer, unbuffered writes), reads of
 //!   up to 4 KiB go through a buffer held only while data arrives, and the default TLS
-//!   configuration is built once per process: 6.2 KiB of live heap per connected Pusher
-//!   socket and 6.9 KiB per Iris connection, instead of 134 KiB with tungstenite's
+//!   configuration is built once per process: 5.6 KiB of live heap per connected Pusher
+//!   socket and 6.4 KiB per Iris connection, instead of 134 KiB with tungstenite's
 //!   default buffers (`cargo bench -p tbi-tokio --bench connections`, `--bench
 //!   iris_connections`). The WebSocket handshake is ours (`upgrade`), so that no
 //!   handshake buffer becomes the socket's read buffer.
@@ -60,6 +60,7 @@
 //! | frames waiting to be written | [`MAX_QUEUED_FRAMES`] (1,024) and [`MAX_QUEUED_BYTES`] (1 MiB) | the peer stopped reading: the socket is dropped and reported closed (1006), and the core reconnects; the same when nothing could be written for the pong timeout (Iris: every ping missed plus the grace) |
 //! | commands from the handles | [`COMMAND_QUEUE`] (32) | the async command waits for room; once the connection is shut down, commands fail at once with `Closed` |
 //! | auth and event-manager requests | one per channel (or attempt) | a request the core no longer wants (its socket was lost, its channel left, it timed out) is aborted |
+//! | HTTP exchanges open to one origin, per process | 32 (browsers have 6 per host) | the request waits for a place, in order; the wait counts against its timeout. Waiters are the requests above, so they are bounded too |
 //! | presence members | [`Config::max_presence_members`](tbi_proto::Config::max_presence_members) (100, Pusher's limit) | not kept; an `Error` of kind `LimitExceeded` |
 //! | events held during an encrypted channel's key refresh | 256 events and 1 MiB per channel | each one beyond is a `DecryptionFailure` |
 //! | an Iris stanza | 65,535 bytes, 32 levels deep | a typed `StreamError`, the socket closed, a reconnect |
@@ -112,6 +113,7 @@ mod handlers;
 mod http;
 #[cfg(feature = "iris")]
 mod iris;
+mod origin_limit;
 mod proxy;
 mod ready;
 mod recording;

@@ -3,8 +3,9 @@
 //! exactly by dhat's allocator) and the resident memory per socket, with this crate's
 //! WebSocket buffer sizing and with tungstenite's default sizes (reads of 128 KiB, a
 //! 128 KiB write batch) for comparison: the read buffer is only held while data arrives,
-//! so large reads cost an idle socket nothing. Measured: 6.2 KiB and 6.2 KiB of live heap
-//! per socket (9.9 and 133.9 KiB before the burst read buffer and our own handshake).
+//! so large reads cost an idle socket nothing. Measured: 5.6 KiB and 5.7 KiB of live heap
+//! per socket (9.9 and 133.9 KiB before the burst read buffer and our own handshake; 6.2
+//! KiB before an idle socket gave back its drained output queue and empty request set).
 //!
 //! Run: `cargo bench -p tbi-tokio --bench connections` (needs sockudo: run
 //! `scripts/install-test-servers.sh` first). Figures are in the README.

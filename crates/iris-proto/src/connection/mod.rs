@@ -216,6 +216,27 @@ impl Connection {
         self.out.pop_front()
     }
 
+    /// Frees the output queue's slots once it is drained; nothing else changes. An
+    /// adapter calls it when it waits for IO, so that an idle connection is only its
+    /// state: that matters in a process holding thousands. It costs a check when there
+    /// is nothing to free (call it once per wait, not once per output).
+    ///
+    /// ```
+    /// # use iris_proto::Connection;
+    /// # fn run(mut conn: Connection) {
+    /// while let Some(output) = conn.poll_output() {
+    ///     // perform it
+    /// #   let _ = output;
+    /// }
+    /// conn.shrink_to_fit(); // then wait for the socket, the timer or the application
+    /// # }
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            self.out = VecDeque::new();
+        }
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let keepalive = match &self.attempt {

@@ -132,6 +132,10 @@ impl Core for IrisCore {
         self.conn.handle_timeout(now);
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.conn.shrink_to_fit();
+    }
+
     fn handle_answer(&mut self, now: Instant, (id, answer): Answer) {
         self.recording.http_answer(&answer);
         self.conn.handle_http(now, id, answer);

@@ -226,6 +226,20 @@ impl Table {
         self.entries.values_mut()
     }
 
+    /// Gives back the room of channels that went, once the table holds a quarter of
+    /// it or less (so a table that shrinks and grows by a few is not rebuilt each time).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        if self.entries.len() <= self.entries.capacity() / 4 {
+            self.entries.shrink_to_fit();
+        }
+    }
+
+    /// The slots the table holds (tests).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
     /// Drops entries for which `keep` is false.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
         self.entries.retain(|_, e| keep(e));

@@ -284,6 +284,32 @@ impl Connection {
         next
     }
 
+    /// Frees what the connection holds and does not use: the output queue's slots once
+    /// it is drained, and the channel table's room left by channels that went. Nothing
+    /// else changes. An adapter calls it when it waits for IO, so that an idle connection
+    /// is only its state: that matters in a process holding thousands. It costs a check
+    /// when there is nothing to free (the queue's slots are allocated again by the next
+    /// output: call it once per wait, not once per output).
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use tbi_proto::{Config, Connection};
+    /// let mut conn = Connection::new(Config::builder("key").cluster("eu").build()?);
+    /// conn.connect(Instant::now());
+    /// while let Some(output) = conn.poll_output() {
+    ///     // perform it
+    /// #   let _ = output;
+    /// }
+    /// conn.shrink_to_fit(); // then wait for the socket, the timer or the application
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            self.out = VecDeque::new();
+        }
+        self.channels.shrink_to_fit();
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) should be called next; `None` when no
     /// timer runs.
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -540,5 +566,41 @@ mod tests {
             conn.out.capacity() > 0,
             "everyday traffic keeps its few slots"
         );
+        conn.shrink_to_fit();
+        assert_eq!(conn.out.capacity(), 0, "an idle connection keeps none");
+        conn.handle_ws_text(now, r#"{"event":"pusher:ping","data":"{}"}"#);
+        assert!(
+            conn.poll_output().is_some(),
+            "the queue works after being freed"
+        );
+    }
+
+    #[test]
+    fn shrinking_keeps_what_is_queued_and_the_channels() {
+        let config = Config::builder("key")
+            .url("ws://127.0.0.1:1/app/key")
+            .build()
+            .unwrap();
+        let mut conn = Connection::new(config);
+        let now = Instant::now();
+        for n in 0..200 {
+            conn.subscribe(now, &format!("room-{n}")).unwrap();
+        }
+        conn.connect(now);
+        let queued = conn.out.len();
+        conn.shrink_to_fit();
+        assert_eq!(conn.out.len(), queued, "nothing queued is lost");
+        let grown = conn.channels.capacity();
+        for n in 2..200 {
+            conn.unsubscribe(now, &format!("room-{n}")).unwrap();
+        }
+        conn.shrink_to_fit();
+        assert!(
+            conn.channels.capacity() < grown / 4,
+            "the table gave back the room of 198 channels: {} of {grown}",
+            conn.channels.capacity()
+        );
+        let names: Vec<String> = conn.channels().iter().map(|c| c.name.to_string()).collect();
+        assert_eq!(names, ["room-0", "room-1"]);
     }
 }

@@ -1,0 +1,121 @@
+//! How many HTTP exchanges may be open to one origin at once, in this process.
+//!
+//! Every auth request is a connection of its own (`http`), and a process may hold
+//! thousands of sockets that subscribe at the same moment: after a server restart, every
+//! private channel of every socket asks its auth endpoint again. Unlimited, that is one
+//! file descriptor per pending request next to each WebSocket's own (the hard limit here
+//! is 20,000 per process, so 10,000 sockets could run out in the middle of a reconnect),
+//! and a burst of buffers the allocator cannot give back. So, like a browser's
+//! per-host connection limit or OkHttp's dispatcher, requests to one origin (scheme, host
+//! and port) wait for one of [`PER_ORIGIN`] places; a request to another origin is not
+//! held up.
+//!
+//! The waiting requests form a queue that is bounded by the requests themselves: each
+//! socket's core asks at most one authorization per channel at a time and fails it at its
+//! auth timeout, and the HTTP timeout counts the wait (a request that gave up leaves the
+//! queue). Waiters are served in the order they came (`async_lock::Semaphore` is fair).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use async_lock::{Semaphore, SemaphoreGuardArc};
+use url::Url;
+
+/// HTTP exchanges open to one origin at once, per process.
+pub(crate) const PER_ORIGIN: usize = 32;
+
+/// Origins remembered beyond which the forgotten ones (no request open or waiting) are
+/// swept out of the table.
+const SWEEP_ABOVE: usize = 64;
+
+/// The origins with a request open or waiting, each with its places.
+static ORIGINS: Mutex<BTreeMap<String, Weak<Semaphore>>> = Mutex::new(BTreeMap::new());
+
+/// The origin of `url` as the table's key: scheme, host and port.
+fn key(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(0);
+    format!("{}://{host}:{port}", url.scheme())
+}
+
+/// The places of `url`'s origin: the ones in use, or new ones.
+fn places(url: &Url) -> Arc<Semaphore> {
+    let key = key(url);
+    let mut origins = ORIGINS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(places) = origins.get(&key).and_then(Weak::upgrade) {
+        return places;
+    }
+    let places = Arc::new(Semaphore::new(PER_ORIGIN));
+    if origins.len() >= SWEEP_ABOVE {
+        origins.retain(|_, places| places.strong_count() > 0);
+    }
+    origins.insert(key, Arc::downgrade(&places));
+    places
+}
+
+/// Waits for a place to open an exchange with `url`'s origin; the place is given back
+/// when the guard is dropped.
+pub(crate) async fn enter(url: &Url) -> SemaphoreGuardArc {
+    places(url).acquire_arc().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("a URL")
+    }
+
+    #[test]
+    fn an_origin_has_its_places_and_another_origin_is_not_held_up() {
+        // Port numbers no other test uses: the table is the process's.
+        let first = url("http://127.0.0.1:1/pusher/auth");
+        let same = url("http://127.0.0.1:1/other?x=1");
+        let guards: Vec<_> = (0..PER_ORIGIN)
+            .map(|_| enter(&first).now_or_never().expect("a free place"))
+            .collect();
+        let mut waiting = Box::pin(enter(&same));
+        assert!(
+            (&mut waiting).now_or_never().is_none(),
+            "the origin is full"
+        );
+        // Another port, another scheme: other origins.
+        assert!(enter(&url("http://127.0.0.1:2/")).now_or_never().is_some());
+        assert!(enter(&url("https://127.0.0.1:1/")).now_or_never().is_some());
+        drop(guards);
+        assert!(waiting.now_or_never().is_some(), "a place was given back");
+    }
+
+    #[test]
+    fn a_waiter_that_gives_up_leaves_the_queue() {
+        let origin = url("http://127.0.0.1:3/");
+        let guards: Vec<_> = (0..PER_ORIGIN)
+            .map(|_| enter(&origin).now_or_never().expect("a free place"))
+            .collect();
+        let mut gave_up = Box::pin(enter(&origin));
+        assert!((&mut gave_up).now_or_never().is_none());
+        drop(gave_up);
+        let mut next = Box::pin(enter(&origin));
+        assert!((&mut next).now_or_never().is_none());
+        drop(guards.into_iter().next());
+        assert!(
+            next.now_or_never().is_some(),
+            "the place went to the next waiter"
+        );
+    }
+
+    #[test]
+    fn origins_with_nothing_open_are_forgotten() {
+        for port in 1000..1000 + 2 * SWEEP_ABOVE as u16 {
+            let guard = enter(&url(&format!("http://127.0.0.1:{port}/")))
+                .now_or_never()
+                .expect("a free place");
+            drop(guard);
+        }
+        let origins = ORIGINS.lock().unwrap_or_else(|e| e.into_inner());
+        let remembered = origins.len();
+        assert!(remembered <= SWEEP_ABOVE + 8, "{remembered} origins kept");
+    }
+}
