@@ -256,24 +256,46 @@ mod tests {
         }
 
         #[test]
-        fn any_literal_agrees_with_serde_json(
-            parts in proptest::collection::vec(
-                prop_oneof![
-                    "[a-z\"\\\\/]{0,3}",
-                    Just("\\u".to_owned()),
-                    "\\\\u[0-9a-fA-F]{4}",
-                    "\\\\u[dD][89abAB][0-9a-f]{2}",
-                    "\\\\u[dD][c-fC-F][0-9a-f]{2}",
-                    "\\\\[bfnrt\"/\\\\x]",
-                    "[\u{0}-\u{1f}]",
-                    "[é😀]",
-                ],
-                0..8,
-            )
-        ) {
+        fn any_literal_agrees_with_serde_json(parts in literal_parts()) {
             let literal = format!("\"{}\"", parts.concat());
             let ours = unescape(&literal).ok().map(Cow::into_owned);
             prop_assert_eq!(ours, serde(&literal), "{}", literal);
         }
+
+        #[test]
+        fn a_literal_inside_more_text_ends_where_serde_json_says(
+            parts in literal_parts(),
+            tail in "[a-z\"\\\\,:{}\u{0}-\u{1f}é]{0,12}",
+        ) {
+            let literal = format!("\"{}\"", parts.concat());
+            let frame = format!("{literal}{tail}");
+            if let Some(expected) = serde(&literal) {
+                let (text, end) = string_at(&frame, 0).unwrap();
+                prop_assert_eq!((text.as_ref(), end), (expected.as_str(), literal.len()), "{}", frame);
+            }
+            // Whatever it reads is a literal serde_json reads the same.
+            if let Ok((text, end)) = string_at(&frame, 0) {
+                prop_assert_eq!(Some(text.into_owned()), serde(&frame[..end]), "{}", frame);
+            }
+        }
+    }
+
+    /// Pieces of literals: plain text (short and past a word), every escape, bad
+    /// escapes, lone and paired surrogates, control characters, multi-byte characters.
+    fn literal_parts() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            prop_oneof![
+                "[a-z\"\\\\/]{0,3}",
+                "[a-z]{8,20}",
+                Just("\\u".to_owned()),
+                "\\\\u[0-9a-fA-F]{4}",
+                "\\\\u[dD][89abAB][0-9a-f]{2}",
+                "\\\\u[dD][c-fC-F][0-9a-f]{2}",
+                "\\\\[bfnrt\"/\\\\x]",
+                "[\u{0}-\u{1f}]",
+                "[é😀]",
+            ],
+            0..8,
+        )
     }
 }
