@@ -5,6 +5,7 @@
 //! [`origin_limit::PER_ORIGIN`] exchanges are open to one origin at once in a process.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -112,6 +113,19 @@ pub enum HttpError {
         /// The limit.
         timeout: Duration,
     },
+    /// The request was never sent: the process already had as many exchanges open to
+    /// the endpoint's origin as it may (`limit`), and none ended within `timeout`.
+    #[error(
+        "no request to {endpoint} could be sent within {timeout:?}: {limit} requests to its origin were already under way"
+    )]
+    Queued {
+        /// The endpoint, without secrets.
+        endpoint: String,
+        /// The limit.
+        timeout: Duration,
+        /// Exchanges one origin may have open at once, per process.
+        limit: usize,
+    },
 }
 
 /// Sends a request and reads the whole response, within `timeout`.
@@ -124,14 +138,22 @@ pub(crate) async fn send<R: Runtime>(
     let endpoint = redacted(&request.url);
     let deadline = R::sleep_until(tbi_common::deadline(Instant::now(), timeout));
     let named = endpoint.clone();
+    let entered = AtomicBool::new(false);
+    let entered_ref = &entered;
     let exchange = Box::pin(async move {
         // The wait for a place counts against the timeout: the caller asked for an answer
         // within it.
         let _place = origin_limit::enter(&request.url).await;
+        entered_ref.store(true, Ordering::Relaxed);
         exchange::<R>(request, tls, proxy, named).await
     });
     match select(exchange, Box::pin(deadline)).await {
         Either::Left((result, _)) => result,
+        Either::Right(((), _)) if !entered.load(Ordering::Relaxed) => Err(HttpError::Queued {
+            endpoint,
+            timeout,
+            limit: origin_limit::PER_ORIGIN,
+        }),
         Either::Right(((), _)) => Err(HttpError::Timeout { endpoint, timeout }),
     }
 }

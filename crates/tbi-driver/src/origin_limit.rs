@@ -13,12 +13,15 @@
 //! The waiting requests form a queue that is bounded by the requests themselves: each
 //! socket's core asks at most one authorization per channel at a time and fails it at its
 //! auth timeout, and the HTTP timeout counts the wait (a request that gave up leaves the
-//! queue). Waiters are served in the order they came (`async_lock::Semaphore` is fair).
+//! queue). Waiters are served in the order they came, one woken per place given back:
+//! tokio's semaphore (its `sync` part needs no tokio runtime). async-lock's, used for the
+//! command queues, wakes one waiter per release only if the last one woken has already
+//! run, so places given back together could sit free while requests waited.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use async_lock::{Semaphore, SemaphoreGuardArc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// HTTP exchanges open to one origin at once, per process.
@@ -46,6 +49,7 @@ fn places(url: &Url) -> Arc<Semaphore> {
         return places;
     }
     let places = Arc::new(Semaphore::new(PER_ORIGIN));
+    // A scan under the lock, bounded by the origins in use, and only for a new one.
     if origins.len() >= SWEEP_ABOVE {
         origins.retain(|_, places| places.strong_count() > 0);
     }
@@ -54,9 +58,10 @@ fn places(url: &Url) -> Arc<Semaphore> {
 }
 
 /// Waits for a place to open an exchange with `url`'s origin; the place is given back
-/// when the guard is dropped.
-pub(crate) async fn enter(url: &Url) -> SemaphoreGuardArc {
-    places(url).acquire_arc().await
+/// when the permit is dropped. `None` only if the places were closed, which they never
+/// are (the exchange then goes ahead without one).
+pub(crate) async fn enter(url: &Url) -> Option<OwnedSemaphorePermit> {
+    places(url).acquire_owned().await.ok()
 }
 
 #[cfg(test)]
@@ -104,6 +109,39 @@ mod tests {
             next.now_or_never().is_some(),
             "the place went to the next waiter"
         );
+    }
+
+    #[test]
+    fn places_given_back_together_go_to_as_many_waiters() {
+        let origin = url("http://127.0.0.1:4/");
+        let mut guards: Vec<_> = (0..PER_ORIGIN)
+            .map(|_| enter(&origin).now_or_never().expect("a free place"))
+            .collect();
+        let mut first = Box::pin(enter(&origin));
+        let mut second = Box::pin(enter(&origin));
+        assert!((&mut first).now_or_never().is_none());
+        assert!((&mut second).now_or_never().is_none());
+        guards.truncate(PER_ORIGIN - 2);
+        let first = first.now_or_never().expect("the first waiter has a place");
+        let second = second.now_or_never().expect("so has the second");
+        assert!(first.is_some() && second.is_some());
+    }
+
+    #[test]
+    fn a_newcomer_does_not_take_the_place_of_a_waiter() {
+        let origin = url("http://127.0.0.1:5/");
+        let mut guards: Vec<_> = (0..PER_ORIGIN)
+            .map(|_| enter(&origin).now_or_never().expect("a free place"))
+            .collect();
+        let mut waiting = Box::pin(enter(&origin));
+        assert!((&mut waiting).now_or_never().is_none());
+        drop(guards.pop());
+        let mut newcomer = Box::pin(enter(&origin));
+        assert!(
+            (&mut newcomer).now_or_never().is_none(),
+            "the place is the waiter's"
+        );
+        assert!(waiting.now_or_never().is_some());
     }
 
     #[test]
