@@ -73,14 +73,19 @@ mod tests {
         Url::parse(text).expect("a URL")
     }
 
+    /// Every place of `origin`'s, taken.
+    fn every_place(origin: &Url) -> Vec<Option<OwnedSemaphorePermit>> {
+        (0..PER_ORIGIN)
+            .map(|_| enter(origin).now_or_never().expect("a free place"))
+            .collect()
+    }
+
     #[test]
     fn an_origin_has_its_places_and_another_origin_is_not_held_up() {
         // Port numbers no other test uses: the table is the process's.
         let first = url("http://127.0.0.1:1/pusher/auth");
         let same = url("http://127.0.0.1:1/other?x=1");
-        let guards: Vec<_> = (0..PER_ORIGIN)
-            .map(|_| enter(&first).now_or_never().expect("a free place"))
-            .collect();
+        let guards = every_place(&first);
         let mut waiting = Box::pin(enter(&same));
         assert!(
             (&mut waiting).now_or_never().is_none(),
@@ -96,9 +101,7 @@ mod tests {
     #[test]
     fn a_waiter_that_gives_up_leaves_the_queue() {
         let origin = url("http://127.0.0.1:3/");
-        let guards: Vec<_> = (0..PER_ORIGIN)
-            .map(|_| enter(&origin).now_or_never().expect("a free place"))
-            .collect();
+        let guards = every_place(&origin);
         let mut gave_up = Box::pin(enter(&origin));
         assert!((&mut gave_up).now_or_never().is_none());
         drop(gave_up);
@@ -114,9 +117,7 @@ mod tests {
     #[test]
     fn places_given_back_together_go_to_as_many_waiters() {
         let origin = url("http://127.0.0.1:4/");
-        let mut guards: Vec<_> = (0..PER_ORIGIN)
-            .map(|_| enter(&origin).now_or_never().expect("a free place"))
-            .collect();
+        let mut guards = every_place(&origin);
         let mut first = Box::pin(enter(&origin));
         let mut second = Box::pin(enter(&origin));
         assert!((&mut first).now_or_never().is_none());
@@ -130,9 +131,7 @@ mod tests {
     #[test]
     fn a_newcomer_does_not_take_the_place_of_a_waiter() {
         let origin = url("http://127.0.0.1:5/");
-        let mut guards: Vec<_> = (0..PER_ORIGIN)
-            .map(|_| enter(&origin).now_or_never().expect("a free place"))
-            .collect();
+        let mut guards = every_place(&origin);
         let mut waiting = Box::pin(enter(&origin));
         assert!((&mut waiting).now_or_never().is_none());
         drop(guards.pop());

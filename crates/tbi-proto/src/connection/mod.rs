@@ -531,18 +531,24 @@ impl Connection {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_burst_of_outputs_leaves_no_large_queue_behind() {
+    /// A connection asked to connect, subscribed to `room-0` … `room-{channels - 1}`.
+    fn connecting_with(channels: usize, now: Instant) -> Connection {
         let config = Config::builder("key")
             .url("ws://127.0.0.1:1/app/key")
             .build()
             .unwrap();
         let mut conn = Connection::new(config);
-        let now = Instant::now();
-        for n in 0..100 {
+        for n in 0..channels {
             conn.subscribe(now, &format!("room-{n}")).unwrap();
         }
         conn.connect(now);
+        conn
+    }
+
+    #[test]
+    fn a_burst_of_outputs_leaves_no_large_queue_behind() {
+        let now = Instant::now();
+        let mut conn = connecting_with(100, now);
         while conn.poll_output().is_some() {}
         conn.handle_ws_open(now);
         conn.handle_ws_text(
@@ -577,16 +583,8 @@ mod tests {
 
     #[test]
     fn shrinking_keeps_what_is_queued_and_the_channels() {
-        let config = Config::builder("key")
-            .url("ws://127.0.0.1:1/app/key")
-            .build()
-            .unwrap();
-        let mut conn = Connection::new(config);
         let now = Instant::now();
-        for n in 0..200 {
-            conn.subscribe(now, &format!("room-{n}")).unwrap();
-        }
-        conn.connect(now);
+        let mut conn = connecting_with(200, now);
         let queued = conn.out.len();
         conn.shrink_to_fit();
         assert_eq!(conn.out.len(), queued, "nothing queued is lost");
