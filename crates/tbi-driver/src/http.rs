@@ -138,13 +138,12 @@ pub(crate) async fn send<R: Runtime>(
     let endpoint = redacted(&request.url);
     let deadline = R::sleep_until(tbi_common::deadline(Instant::now(), timeout));
     let named = endpoint.clone();
-    let entered = AtomicBool::new(false);
-    let entered_ref = &entered;
+    let entered = &AtomicBool::new(false);
     let exchange = Box::pin(async move {
         // The wait for a place counts against the timeout: the caller asked for an answer
         // within it.
         let _place = origin_limit::enter(&request.url).await;
-        entered_ref.store(true, Ordering::Relaxed);
+        entered.store(true, Ordering::Relaxed);
         exchange::<R>(request, tls, proxy, named).await
     });
     match select(exchange, Box::pin(deadline)).await {

@@ -34,11 +34,9 @@ const SWEEP_ABOVE: usize = 64;
 /// The origins with a request open or waiting, each with its places.
 static ORIGINS: Mutex<BTreeMap<String, Weak<Semaphore>>> = Mutex::new(BTreeMap::new());
 
-/// The origin of `url` as the table's key: scheme, host and port.
+/// The origin of `url` (the URL standard's: scheme, host and port) as the table's key.
 fn key(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    let port = url.port_or_known_default().unwrap_or(0);
-    format!("{}://{host}:{port}", url.scheme())
+    url.origin().ascii_serialization()
 }
 
 /// The places of `url`'s origin: the ones in use, or new ones.
