@@ -40,6 +40,7 @@ use url::Url;
 use crate::events::Consumers;
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
+use crate::wakes::Wakes;
 use crate::websocket::{self, ByteStream, WebSocket};
 use crate::websocket_limits::WebSocketLimits;
 
@@ -64,10 +65,11 @@ pub const INPUTS_PER_TURN: u32 = 4096;
 /// requests are looked at first.
 pub const RARE_INPUTS_EVERY: u32 = 16;
 
-/// During a burst, the event streams' consumers are woken after this many times
-/// [`RARE_INPUTS_EVERY`] inputs (64), or as soon as a stream is half full, and whenever
-/// the socket has nothing more for now. Waking a consumer (often a thread parked on a
-/// futex) costs more than an event: once per event would be most of an event's cost.
+/// During a burst, the event streams' consumers are looked at after this many times
+/// [`RARE_INPUTS_EVERY`] inputs (64), and whenever the socket has nothing more for now:
+/// woken then, or at the end of the [`WAKE_WINDOW`](crate::wakes::WAKE_WINDOW) of their
+/// last wake-up (a stream half full wakes its consumer at once). Waking a consumer
+/// (often a thread parked on a futex) costs more than tens of events.
 const WAKE_EVERY_RARE: u32 = 4;
 
 /// What a core asks of the engine, in the engine's terms.
@@ -295,6 +297,8 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     /// timers, commands and writes go on meanwhile), and their wake-ups, held back as
     /// [`WAKE_EVERY_RARE`] says.
     consumers: Option<Arc<dyn Consumers>>,
+    /// When the consumers were woken, and the timer of a wake-up held back.
+    wakes: Wakes<R::Sleep>,
 }
 
 /// The core's timer, re-armed lazily. Most frames move the core's deadline later (the
@@ -362,6 +366,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             websocket,
             proxy,
             consumers: None,
+            wakes: Wakes::default(),
         }
     }
 
@@ -374,10 +379,19 @@ impl<R: Runtime, C: Core> Engine<R, C> {
         self
     }
 
-    /// Wakes the consumers given events since the last time.
-    pub(crate) fn wake_consumers(&self) {
+    /// Wakes the consumers given events since the last time, now.
+    pub(crate) fn wake_consumers(&mut self) {
         if let Some(consumers) = &self.consumers {
-            consumers.wake();
+            self.wakes.now(Instant::now(), &**consumers);
+        }
+    }
+
+    /// Wakes the consumers given events since the last time, now or at the end of
+    /// their wake-up window (see `wakes.rs`).
+    fn wake_consumers_soon(&mut self, cx: &mut Context<'_>) {
+        if let Some(consumers) = &self.consumers {
+            self.wakes
+                .soon(Instant::now(), &**consumers, cx, R::sleep_until);
         }
     }
 
@@ -484,7 +498,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
                 self.rare_turns += 1;
                 if self.rare_turns >= WAKE_EVERY_RARE {
                     self.rare_turns = 0;
-                    self.wake_consumers();
+                    self.wake_consumers_soon(cx);
                 }
                 if let Poll::Ready(io) = self.poll_rare(cx) {
                     return Poll::Ready(Input::Io(io));
@@ -514,9 +528,9 @@ impl<R: Runtime, C: Core> Engine<R, C> {
             if !rare_first && let Poll::Ready(io) = self.poll_rare(cx) {
                 return Poll::Ready(Input::Io(io));
             }
-            // Nothing more for now: the consumers get what this batch gave them, and the
-            // core frees what it held for it.
-            self.wake_consumers();
+            // Nothing more for now: the consumers get what this batch gave them (now or
+            // when their wake-up window ends), and the core frees what it held for it.
+            self.wake_consumers_soon(cx);
             self.core.shrink_to_fit();
             Poll::Pending
         })

@@ -52,6 +52,14 @@ impl Lagging for iris_proto::Event {
 /// carry. The handlers and the other streams are not affected. A stream from
 /// [`TbiSocket::lossless_events`](crate::TbiSocket::lossless_events) never drops one:
 /// while it is full, the socket reads nothing more.
+///
+/// A consumer waiting for events is woken as soon as they come after a quiet spell.
+/// While events keep coming, it is woken at most once per millisecond (or at once when
+/// its stream is half full), with all that came meanwhile: an event that arrives less
+/// than a millisecond after the consumer's last wake-up waits until that millisecond
+/// ends (plus the runtime timer's granularity, a millisecond on tokio). Each wake-up is a
+/// thread hand-off that costs more than tens of events; the `on_*` handlers, called on
+/// the socket's own task, never wait.
 #[must_use = "a stream does nothing unless polled"]
 pub struct EventStream<E = tbi_proto::Event> {
     queue: Arc<Mutex<Queue<E>>>,
@@ -169,6 +177,8 @@ pub(crate) trait Consumers: Send + Sync {
     /// Whether every consumer that holds the socket back has room for more events; when
     /// one has not, `cx` is woken once it has.
     fn poll_room(&self, cx: &mut Context<'_>) -> bool;
+    /// Whether a consumer was given events while it waited, since the last wake.
+    fn waiting(&self) -> bool;
     /// Wakes the consumers that were given events since the last call.
     fn wake(&self);
 }
@@ -228,8 +238,14 @@ impl<E> Subscribers<E> {
         true
     }
 
+    /// Whether a consumer was given events while it waited, since the last
+    /// [`wake`](Self::wake).
+    pub(crate) fn waiting(&self) -> bool {
+        !lock(&self.woken).is_empty()
+    }
+
     /// Wakes the consumers that were given events since the last call: the socket's
-    /// task calls it when it waits, and every few inputs of a burst.
+    /// task calls it when it waits, and every few inputs of a burst (see `wakes.rs`).
     pub(crate) fn wake(&self) {
         // Each woken outside the lock (a waker may do anything), and the list keeps its
         // room: no allocation per batch.

@@ -162,6 +162,10 @@ impl<H: Send + Sync, E: Send, S: Send + Sync> Consumers for Shared<H, E, S> {
         self.subscribers.poll_room(cx)
     }
 
+    fn waiting(&self) -> bool {
+        self.subscribers.waiting()
+    }
+
     fn wake(&self) {
         self.subscribers.wake();
     }

@@ -128,6 +128,7 @@ mod token;
 mod trace;
 mod transport;
 mod upgrade;
+mod wakes;
 #[cfg(feature = "consultation")]
 mod watch;
 mod websocket;

@@ -134,6 +134,7 @@ macro_rules! fixture_replay_tests {
         $crate::fixture_replay_tests!(@hostile #[$test] $runtime;
             a_stream_nobody_reads_stays_bounded,
             a_slow_lossless_stream_gets_every_event,
+            a_burst_reaches_a_waiting_stream_to_its_last_event,
             a_server_that_stops_reading_is_dropped,
             a_flood_does_not_starve_auth_answers_or_timers,
             auth_requests_of_a_lost_socket_are_cancelled,

@@ -194,6 +194,52 @@ pub async fn a_slow_lossless_stream_gets_every_event<R: Runtime>() {
     socket.shutdown().await;
 }
 
+/// Bursts into a stream whose consumer keeps up: the consumer is woken at most once per
+/// wake-up window while events keep coming, and the wake-ups held back for the window
+/// are not lost. The consumer only ever waits to be woken (polling again would find the
+/// events without a wake-up); the stream never gets half full (which wakes it at once);
+/// nothing else comes after a burst to wake it. A wake-up held back comes within a few
+/// milliseconds, and a whole round's flood takes about 60 ms; a lost one leaves the
+/// consumer waiting until something else polls it.
+pub async fn a_burst_reaches_a_waiting_stream_to_its_last_event<R: Runtime>() {
+    const ROUNDS: usize = 8;
+    const FLOOD: u64 = 5_000;
+    let channel = "consultation-burst";
+    for round in 0..ROUNDS {
+        let server = numbered_flood(channel, FLOOD);
+        let config = flood_config(&server)
+            .event_buffer(4 * FLOOD as usize)
+            .build()
+            .expect("config");
+        let socket = TbiSocket::<R>::new(config);
+        let mut events = socket.events();
+        socket.subscribe(channel).await.expect("valid");
+        socket.connect().await.expect("running");
+        let mut next = 0u64;
+        while next < FLOOD {
+            // The wait's own timeout would poll the stream again: time each wait.
+            let waiting = Instant::now();
+            let event = within::<R, _>(Duration::from_secs(10), events.next()).await;
+            let waited = waiting.elapsed();
+            assert!(
+                waited < Duration::from_millis(500),
+                "round {round}: no wake-up for {waited:?} after {next} of {FLOOD} events"
+            );
+            match event {
+                Some(Some(Event::Message { data, .. })) => {
+                    assert_eq!(data, next.to_string(), "in order, none missing");
+                    next += 1;
+                }
+                Some(Some(Event::Lagged { missed })) => panic!("the stream lagged ({missed})"),
+                Some(Some(_)) => {}
+                Some(None) => panic!("the stream ended after {next} events"),
+                None => panic!("round {round}: no event for 10 s after {next} of {FLOOD}"),
+            }
+        }
+        socket.shutdown().await;
+    }
+}
+
 /// A server that stops reading: once nothing could be written for the pong timeout (or
 /// the outgoing queue is full), the socket is dropped and the client reconnects.
 pub async fn a_server_that_stops_reading_is_dropped<R: Runtime>() {

@@ -34,6 +34,7 @@ pub use faults::{
     latency_and_trickle_break_nothing, server_killed_mid_stream_resubscribes_every_channel,
 };
 pub use hostile::{
+    a_burst_reaches_a_waiting_stream_to_its_last_event,
     a_flood_does_not_starve_auth_answers_or_timers, a_server_that_stops_reading_is_dropped,
     a_slow_lossless_stream_gets_every_event, a_stream_nobody_reads_stays_bounded,
     auth_requests_of_a_lost_socket_are_cancelled, the_live_heap_stays_flat_under_floods,
