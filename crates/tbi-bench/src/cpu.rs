@@ -12,8 +12,19 @@ pub(crate) fn live(pid: u32) -> Duration {
 }
 
 fn ticks(pid: u32) -> Duration {
+    let (user, system) = ticks_split(pid);
+    user + system
+}
+
+/// The system (kernel) part of a live process's time so far, in 10 ms ticks.
+pub(crate) fn live_system(pid: u32) -> Duration {
+    ticks_split(pid).1
+}
+
+/// A live process's user and system times, from `/proc/<pid>/stat` (10 ms ticks).
+fn ticks_split(pid: u32) -> (Duration, Duration) {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return Duration::ZERO;
+        return (Duration::ZERO, Duration::ZERO);
     };
     // After the command's closing parenthesis: state is field 3, utime 14, stime 15.
     let fields: Vec<&str> = stat
@@ -28,7 +39,8 @@ fn ticks(pid: u32) -> Duration {
             .and_then(|f| f.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    Duration::from_millis((field(11) + field(12)) * 10)
+    let tick = |i| Duration::from_millis(field(i).saturating_mul(10));
+    (tick(11), tick(12))
 }
 
 fn threads(pid: u32) -> Duration {
@@ -45,17 +57,24 @@ fn threads(pid: u32) -> Duration {
 
 /// User plus system time of every child this process has waited for.
 pub(crate) fn waited_children() -> Duration {
-    usage(UsageWho::RUSAGE_CHILDREN)
+    let (user, system) = usage(UsageWho::RUSAGE_CHILDREN);
+    user + system
 }
 
-fn usage(who: UsageWho) -> Duration {
+/// The system (kernel) part of [`waited_children`].
+pub(crate) fn waited_children_system() -> Duration {
+    usage(UsageWho::RUSAGE_CHILDREN).1
+}
+
+/// User and system times.
+fn usage(who: UsageWho) -> (Duration, Duration) {
     let Ok(usage) = getrusage(who) else {
-        return Duration::ZERO;
+        return (Duration::ZERO, Duration::ZERO);
     };
     let time = |t: nix::sys::time::TimeVal| {
         let seconds = u64::try_from(t.tv_sec()).unwrap_or(0);
         let micros = u64::try_from(t.tv_usec()).unwrap_or(0);
         Duration::from_secs(seconds) + Duration::from_micros(micros)
     };
-    time(usage.user_time()) + time(usage.system_time())
+    (time(usage.user_time()), time(usage.system_time()))
 }

@@ -52,6 +52,9 @@ pub(crate) struct Drained {
     pub(crate) received: u64,
     /// CPU time of the receiver per event, in nanoseconds.
     pub(crate) cpu_ns_per_event: f64,
+    /// The part of that CPU time spent in the kernel (0 to 1): receiving the socket's
+    /// segments, the acknowledgements, the waits for readiness, the wake-ups.
+    pub(crate) kernel_share: f64,
     /// Events per second, wall clock.
     pub(crate) events_per_second: f64,
     /// One of ours (held to the targets).
@@ -127,9 +130,11 @@ pub(crate) fn run(
     for &kind in kinds {
         eprintln!("drain: {} through {source:?}, {count} events", kind.label());
         let children_before = cpu::waited_children();
+        let children_before_system = cpu::waited_children_system();
         let running = receiver::start(kind, programs, &url, CHANNEL, count, scratch)?;
         running.pause()?;
         let startup = cpu::live(running.pid());
+        let startup_system = cpu::live_system(running.pid());
         if let Some(server) = &sockudo {
             queue(&server.http_url(), count)?;
         }
@@ -139,6 +144,9 @@ pub(crate) fn run(
         let used = cpu::waited_children()
             .saturating_sub(children_before)
             .saturating_sub(startup);
+        let kernel = cpu::waited_children_system()
+            .saturating_sub(children_before_system)
+            .saturating_sub(startup_system);
         let wall = done
             .saturating_duration_since(started)
             .as_secs_f64()
@@ -147,12 +155,14 @@ pub(crate) fn run(
         let per_event = used.as_nanos() as f64 / count as f64;
         #[allow(clippy::cast_precision_loss)]
         let rate = count as f64 / wall;
+        let kernel_share = (kernel.as_secs_f64() / used.as_secs_f64().max(1e-9)).min(1.0);
         results.push(Drained {
             receiver: kind.label(),
             source,
             events: count,
             received,
             cpu_ns_per_event: per_event,
+            kernel_share,
             events_per_second: rate,
             ours: kind.is_ours(),
         });

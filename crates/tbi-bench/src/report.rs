@@ -50,9 +50,9 @@ pub(crate) fn connections(results: &[crate::connections::Connected]) -> Value {
 pub(crate) fn drain(results: &[Drained]) -> Value {
     println!();
     println!(
-        "| receiver | source | CPU per event | events/s (wall) | CPU vs pusher-js | received |"
+        "| receiver | source | CPU per event | of it in the kernel | events/s (wall) | CPU vs pusher-js | received |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for d in results {
         let pusher_js = results
@@ -61,10 +61,11 @@ pub(crate) fn drain(results: &[Drained]) -> Value {
             .map(|p| p.cpu_ns_per_event);
         let ratio = pusher_js.map(|p| d.cpu_ns_per_event / p);
         println!(
-            "| {} | {:?} | {:.0} ns | {:.0} k | {} | {}/{} |",
+            "| {} | {:?} | {:.0} ns | {:.0} % | {:.0} k | {} | {}/{} |",
             d.receiver,
             d.source,
             d.cpu_ns_per_event,
+            d.kernel_share * 100.0,
             d.events_per_second / 1000.0,
             ratio.map_or_else(|| "–".into(), |r| format!("{r:.2}×")),
             d.received,
