@@ -22,6 +22,16 @@ pub(crate) fn host_port_tls(url: &Url) -> Result<(String, u16, bool), String> {
     Ok((host, port, tls))
 }
 
+/// `host:port` as a URL writes it, an IPv6 address in brackets (`[::1]:6001`): for
+/// messages and a proxy's `CONNECT`, where `::1:6001` would be ambiguous.
+pub(crate) fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// The `Host` header of a request to `url`: its host, and its port when it is not the
 /// scheme's default.
 pub(crate) fn host_header(url: &Url) -> String {
@@ -64,6 +74,16 @@ mod tests {
             Ok(("api.example.com".into(), 443, true))
         );
         assert!(parse("ftp://h/").is_err());
+    }
+
+    #[test]
+    fn an_ipv6_authority_is_bracketed() {
+        assert_eq!(authority("::1", 6001), "[::1]:6001");
+        assert_eq!(authority("10.0.0.7", 6001), "10.0.0.7:6001");
+        assert_eq!(authority("ws.example", 443), "ws.example:443");
+        let url = Url::parse("ws://[::1]:6001/app/key").unwrap();
+        let (host, port, _) = host_port_tls(&url).unwrap();
+        assert_eq!(authority(&host, port), "[::1]:6001");
     }
 
     #[test]

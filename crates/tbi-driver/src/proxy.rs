@@ -7,6 +7,8 @@ use std::io;
 use base64::Engine as _;
 use futures::{AsyncReadExt, AsyncWriteExt};
 
+use crate::endpoint::authority;
+
 /// Which proxy the connections use: the environment's (the default), none, or one given.
 ///
 /// ```
@@ -211,11 +213,7 @@ pub(crate) async fn tunnel<S: futures::AsyncRead + futures::AsyncWrite + Unpin>(
     host: &str,
     port: u16,
 ) -> io::Result<()> {
-    let authority = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
+    let authority = authority(host, port);
     let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
     if let Some(credentials) = &proxy.credentials {
         let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);

@@ -9,7 +9,7 @@ use rustls::ClientConfig;
 use url::Url;
 
 use crate::burst::Burst;
-use crate::endpoint::host_port_tls;
+use crate::endpoint::{authority, host_port_tls};
 use crate::proxy::ProxySetting;
 use crate::runtime::Runtime;
 use crate::transport::{self, Transport};
@@ -34,10 +34,13 @@ pub(crate) async fn connect<R: Runtime>(
     let (host, port, use_tls) = host_port_tls(&url)?;
     let mut stream = transport::connect::<R>(&host, port, use_tls.then_some(tls), &proxy)
         .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-    let first_frames = upgrade(&mut stream, &url, subprotocol)
-        .await
-        .map_err(|e| format!("WebSocket handshake with {host}:{port} failed: {e}"))?;
+        .map_err(|e| format!("cannot connect to {}: {e}", authority(&host, port)))?;
+    let first_frames = upgrade(&mut stream, &url, subprotocol).await.map_err(|e| {
+        format!(
+            "WebSocket handshake with {} failed: {e}",
+            authority(&host, port)
+        )
+    })?;
     Ok(WebSocketStream::from_partially_read(
         Burst::new(stream, limits.read_buffer()),
         first_frames,
