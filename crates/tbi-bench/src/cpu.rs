@@ -16,9 +16,15 @@ fn ticks(pid: u32) -> Duration {
     user + system
 }
 
-/// The system (kernel) part of a live process's time so far, in 10 ms ticks.
+/// The system (kernel) part of [`live`]: its ticks' share of it (the ticks split the
+/// time between user and system; the total is the precise figure).
 pub(crate) fn live_system(pid: u32) -> Duration {
-    ticks_split(pid).1
+    let (user, system) = ticks_split(pid);
+    let ticks = (user + system).as_secs_f64();
+    if ticks == 0.0 {
+        return Duration::ZERO;
+    }
+    live(pid).mul_f64(system.as_secs_f64() / ticks)
 }
 
 /// A live process's user and system times, from `/proc/<pid>/stat` (10 ms ticks).

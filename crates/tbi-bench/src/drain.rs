@@ -155,6 +155,8 @@ pub(crate) fn run(
         let per_event = used.as_nanos() as f64 / count as f64;
         #[allow(clippy::cast_precision_loss)]
         let rate = count as f64 / wall;
+        // The operating system splits user and system time by sampling at its ticks:
+        // a few points either way at this much CPU time.
         let kernel_share = (kernel.as_secs_f64() / used.as_secs_f64().max(1e-9)).min(1.0);
         results.push(Drained {
             receiver: kind.label(),

@@ -294,8 +294,9 @@ pub(crate) struct Engine<R: Runtime, C: Core> {
     pub(crate) proxy: ProxySetting,
     /// The connection's event consumers: whether the socket may be read now (`false`
     /// while a lossless event stream is full; they wake the task when it has room:
-    /// timers, commands and writes go on meanwhile), and their wake-ups, held back as
-    /// [`WAKE_EVERY_RARE`] says.
+    /// timers, commands and writes go on meanwhile), and their wake-ups, held back for
+    /// their window (`wakes.rs`; looked at every [`WAKE_EVERY_RARE`] rare turns of a
+    /// busy run).
     consumers: Option<Arc<dyn Consumers>>,
     /// When the consumers were woken, and the timer of a wake-up held back.
     wakes: Wakes<R::Sleep>,
@@ -372,8 +373,9 @@ impl<R: Runtime, C: Core> Engine<R, C> {
 
     /// Reads the socket only while `consumers` have room (the consumer of a lossless
     /// event stream holds the socket back, and the server's writes wait in TCP), and
-    /// wakes them once per batch of inputs rather than once per event: a consumer that
-    /// keeps up would otherwise be woken, often on another thread, for every frame.
+    /// wakes them at most once per wake-up window while events keep coming rather than
+    /// once per event (see `wakes.rs`): a consumer that keeps up would otherwise be
+    /// woken, often on another thread, for every frame.
     pub(crate) fn with_consumers(mut self, consumers: Arc<dyn Consumers>) -> Self {
         self.consumers = Some(consumers);
         self
@@ -391,7 +393,7 @@ impl<R: Runtime, C: Core> Engine<R, C> {
     fn wake_consumers_soon(&mut self, cx: &mut Context<'_>) {
         if let Some(consumers) = &self.consumers {
             self.wakes
-                .soon(Instant::now(), &**consumers, cx, R::sleep_until);
+                .soon(Instant::now, &**consumers, cx, R::sleep_until);
         }
     }
 

@@ -53,11 +53,12 @@ impl Lagging for iris_proto::Event {
 /// [`TbiSocket::lossless_events`](crate::TbiSocket::lossless_events) never drops one:
 /// while it is full, the socket reads nothing more.
 ///
-/// A consumer waiting for events is woken as soon as they come after a quiet spell.
-/// While events keep coming, it is woken at most once per millisecond (or at once when
-/// its stream is half full), with all that came meanwhile: an event that arrives less
-/// than a millisecond after the consumer's last wake-up waits until that millisecond
-/// ends (plus the runtime timer's granularity, a millisecond on tokio). Each wake-up is a
+/// A consumer waiting for events is woken as soon as they come after a quiet spell of
+/// the connection. While events keep coming, the connection's waiting consumers are
+/// woken together about once per millisecond (a consumer whose stream is half full at
+/// once), with all that came meanwhile: an event that arrives less than a millisecond
+/// after the last wake-up waits until that millisecond ends (plus the runtime timer's
+/// granularity, a millisecond on tokio, and however late a busy runtime runs it). Each wake-up is a
 /// thread hand-off that costs more than tens of events; the `on_*` handlers, called on
 /// the socket's own task, never wait.
 #[must_use = "a stream does nothing unless polled"]
@@ -83,6 +84,9 @@ struct Queue<E> {
     /// Events dropped since the consumer last heard of it.
     missed: u64,
     waker: Option<Waker>,
+    /// Its consumer's waker went to the connection's list of consumers to wake, and the
+    /// consumer has not looked at the queue since.
+    listed: bool,
     ended: bool,
     /// Never drops: a full queue holds the socket's reading instead.
     lossless: bool,
@@ -146,6 +150,7 @@ impl<E: Lagging> Stream for EventStream<E> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
         let mut queue = lock(&self.queue);
+        queue.listed = false;
         if queue.missed > 0 {
             let missed = std::mem::take(&mut queue.missed);
             return Poll::Ready(Some(E::lagged(missed)));
@@ -283,6 +288,7 @@ impl<E: Clone> Subscribers<E> {
             capacity,
             missed: 0,
             waker: None,
+            listed: false,
             ended: false,
             lossless,
             room: None,
@@ -310,7 +316,7 @@ impl<E: Clone> Subscribers<E> {
     /// than there are streams, none with a single one.
     pub(crate) fn publish_owned(&self, event: E) {
         let mut last: Option<Arc<Mutex<Queue<E>>>> = None;
-        let mut half_full = false;
+        let mut wake_listed = false;
         lock(&self.queues).retain(|entry| {
             let Some(queue) = entry.queue.upgrade() else {
                 if entry.lossless {
@@ -321,16 +327,14 @@ impl<E: Clone> Subscribers<E> {
             if entry.filter.as_ref().is_none_or(|takes| takes(&event))
                 && let Some(previous) = last.replace(queue)
             {
-                half_full |= push(&previous, event.clone(), &self.woken);
+                wake_listed |= push(&previous, event.clone(), &self.woken);
             }
             true
         });
         if let Some(last) = last {
-            half_full |= push(&last, event, &self.woken);
+            wake_listed |= push(&last, event, &self.woken);
         }
-        // A consumer that has half its room filled is woken now, not at the end of the
-        // batch: before it could lose events.
-        if half_full {
+        if wake_listed {
             self.wake();
         }
     }
@@ -357,10 +361,15 @@ impl<E: Clone> Subscribers<E> {
 /// Adds `event` to a stream's queue (dropping its oldest when full, unless it is
 /// lossless: a lossless queue goes past its capacity by the events of the input under
 /// way at most, as the socket reads nothing more until it has room); a consumer that
-/// waited for it goes into `woken`, to be woken with the others of the batch. Whether
-/// the queue is now at least half full.
+/// waited for it goes into `woken`, to be woken with the others of the batch.
+///
+/// A consumer whose queue is now half full is woken at once, not at the end of the
+/// batch or of its wake-up window: before it could lose events. Its own waker when the
+/// queue holds it; when that waker is already in `woken`, the answer is `true`: wake
+/// the listed ones now. A half-full queue whose consumer does not wait (a stream read
+/// now and then) wakes nobody, so the other consumers keep their window.
 fn push<E>(queue: &Mutex<Queue<E>>, event: E, woken: &Mutex<Vec<Waker>>) -> bool {
-    let (waker, half_full) = {
+    let (waker, half_full, listed) = {
         let mut queue = lock(queue);
         if queue.events.len() >= queue.capacity && !queue.lossless {
             queue.events.pop_front();
@@ -368,12 +377,18 @@ fn push<E>(queue: &Mutex<Queue<E>>, event: E, woken: &Mutex<Vec<Waker>>) -> bool
         }
         queue.events.push_back(event);
         let half_full = queue.events.len() * 2 >= queue.capacity;
-        (queue.waker.take(), half_full)
+        let waker = queue.waker.take();
+        // A consumer with a waker here has looked since it was listed: not both.
+        let listed = queue.listed;
+        queue.listed |= waker.is_some() && !half_full;
+        (waker, half_full, listed)
     };
-    if let Some(waker) = waker {
-        lock(woken).push(waker);
+    match waker {
+        Some(waker) if half_full => waker.wake(),
+        Some(waker) => lock(woken).push(waker),
+        None => {}
     }
-    half_full
+    half_full && listed
 }
 
 #[cfg(test)]
@@ -508,6 +523,37 @@ mod tests {
         assert_eq!(counter.0.load(Ordering::Relaxed), 0);
         subscribers.publish(&Test::N(1));
         assert_eq!(counter.0.load(Ordering::Relaxed), 1, "two of four: woken");
+    }
+
+    #[test]
+    fn a_half_full_stream_nobody_waits_on_holds_nobody_elses_wake_up() {
+        let (subscribers, _stream, counter, _waker) = waiting(64);
+        // Read now and then: not waiting, and half full from the first event.
+        let _idle = subscribers.subscribe(2);
+        for n in 0..10 {
+            subscribers.publish(&Test::N(n));
+        }
+        assert_eq!(
+            counter.0.load(Ordering::Relaxed),
+            0,
+            "the waiting consumer keeps its window"
+        );
+        subscribers.wake();
+        assert_eq!(counter.0.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_listed_consumer_whose_stream_fills_to_half_is_woken_at_once() {
+        let (subscribers, _stream, counter, _waker) = waiting(8);
+        for n in 0..3 {
+            subscribers.publish(&Test::N(n));
+        }
+        assert_eq!(counter.0.load(Ordering::Relaxed), 0, "listed, held back");
+        subscribers.publish(&Test::N(3));
+        assert_eq!(counter.0.load(Ordering::Relaxed), 1, "four of eight: woken");
+        subscribers.publish(&Test::N(4));
+        subscribers.wake();
+        assert_eq!(counter.0.load(Ordering::Relaxed), 1, "once");
     }
 
     #[test]

@@ -213,8 +213,8 @@ pub(crate) async fn tunnel<S: futures::AsyncRead + futures::AsyncWrite + Unpin>(
     host: &str,
     port: u16,
 ) -> io::Result<()> {
-    let authority = authority(host, port);
-    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    let target = authority(host, port);
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
     if let Some(credentials) = &proxy.credentials {
         let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
         request.push_str(&format!("Proxy-Authorization: Basic {encoded}\r\n"));
@@ -249,7 +249,7 @@ pub(crate) async fn tunnel<S: futures::AsyncRead + futures::AsyncWrite + Unpin>(
     match status {
         Some(200..=299) => Ok(()),
         Some(status) => Err(io::Error::other(format!(
-            "the proxy refused the tunnel to {authority}: HTTP {status}{}",
+            "the proxy refused the tunnel to {target}: HTTP {status}{}",
             if status == 407 {
                 " (proxy authentication required)"
             } else {

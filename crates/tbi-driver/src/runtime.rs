@@ -22,7 +22,9 @@ pub trait Runtime: Send + Sync + 'static {
     where
         F: Future<Output = ()> + Send + 'static;
 
-    /// Completes at `deadline`.
+    /// Completes at `deadline` (or soon after). Everything timed depends on it: the
+    /// core's timers (pings, timeouts, reconnects) and the end of an event stream's
+    /// wake-up window, so a timer that never completes stalls those.
     fn sleep_until(deadline: Instant) -> Self::Sleep;
 
     /// Opens a TCP connection to `host:port` (resolving the name).

@@ -42,11 +42,12 @@ impl<S> Default for Wakes<S> {
 
 impl<S: Future<Output = ()>> Wakes<S> {
     /// Wakes the consumers given events while they waited: now, unless they were woken
-    /// less than a [`WAKE_WINDOW`] before `now`; then when the window ends (the timer
-    /// from `sleep_until` wakes `cx`'s task for it, which calls this again).
+    /// less than a [`WAKE_WINDOW`] before `now` (read only when one waits); then when
+    /// the window ends (the timer from `sleep_until` wakes `cx`'s task for it, which
+    /// calls this again).
     pub(crate) fn soon(
         &mut self,
-        now: Instant,
+        now: impl FnOnce() -> Instant,
         consumers: &dyn Consumers,
         cx: &mut Context<'_>,
         sleep_until: impl FnOnce(Instant) -> S,
@@ -55,6 +56,7 @@ impl<S: Future<Output = ()>> Wakes<S> {
             self.held = None;
             return;
         }
+        let now = now();
         if let Some(end) = self.woke_at.and_then(|at| at.checked_add(WAKE_WINDOW))
             && now < end
         {
@@ -153,23 +155,23 @@ mod tests {
             }
         };
 
-        wakes.soon(t0, &consumers, &mut cx, timer);
+        wakes.soon(|| t0, &consumers, &mut cx, timer);
         assert_eq!(consumers.woken(), 0, "nobody waited: nothing to wake");
-        wakes.soon(t0, consumers.given(), &mut cx, timer);
+        wakes.soon(|| t0, consumers.given(), &mut cx, timer);
         assert_eq!(consumers.woken(), 1, "after a quiet spell: at once");
         assert_eq!(armed.get(), None);
 
         let later = t0 + WAKE_WINDOW / 4;
-        wakes.soon(later, consumers.given(), &mut cx, timer);
-        wakes.soon(later, &consumers, &mut cx, timer);
+        wakes.soon(|| later, consumers.given(), &mut cx, timer);
+        wakes.soon(|| later, &consumers, &mut cx, timer);
         assert_eq!(consumers.woken(), 1, "within the window: held back");
         assert_eq!(armed.get(), Some(t0 + WAKE_WINDOW), "until the window ends");
         fired.store(true, Ordering::Relaxed);
-        wakes.soon(later, &consumers, &mut cx, timer);
+        wakes.soon(|| later, &consumers, &mut cx, timer);
         assert_eq!(consumers.woken(), 2, "the timer ended: woken");
 
         let end = t0 + WAKE_WINDOW / 4 + WAKE_WINDOW;
-        wakes.soon(end, consumers.given(), &mut cx, timer);
+        wakes.soon(|| end, consumers.given(), &mut cx, timer);
         assert_eq!(consumers.woken(), 3, "a window after the last: at once");
     }
 
@@ -186,9 +188,12 @@ mod tests {
         wakes.now(t0, consumers.given());
         wakes.now(t0, consumers.given());
         assert_eq!(consumers.woken(), 2);
-        wakes.soon(t0 + WAKE_WINDOW / 2, consumers.given(), &mut cx, |_| {
-            never()
-        });
+        wakes.soon(
+            || t0 + WAKE_WINDOW / 2,
+            consumers.given(),
+            &mut cx,
+            |_| never(),
+        );
         assert_eq!(consumers.woken(), 2, "held back");
         wakes.now(t0 + WAKE_WINDOW / 2, &consumers);
         assert_eq!(consumers.woken(), 3, "a wake now takes the held one along");

@@ -221,8 +221,9 @@ pub async fn a_burst_reaches_a_waiting_stream_to_its_last_event<R: Runtime>() {
             let waiting = Instant::now();
             let event = within::<R, _>(Duration::from_secs(10), events.next()).await;
             let waited = waiting.elapsed();
+            // From the first event on: connecting may take longer on a loaded machine.
             assert!(
-                waited < Duration::from_millis(500),
+                next == 0 || waited < Duration::from_millis(500),
                 "round {round}: no wake-up for {waited:?} after {next} of {FLOOD} events"
             );
             match event {
