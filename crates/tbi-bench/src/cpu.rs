@@ -4,31 +4,51 @@ use std::time::Duration;
 
 use nix::sys::resource::{UsageWho, getrusage};
 
-/// User plus system time of a live process: the larger of its threads' `schedstat`
-/// (nanoseconds on the CPU, exact, but only of the threads still alive) and its
-/// `/proc/<pid>/stat` times (every thread, in 10 ms ticks).
-pub(crate) fn live(pid: u32) -> Duration {
-    threads(pid).max(ticks(pid))
+/// CPU time used: user plus system, and the system (kernel) part of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Cpu {
+    /// User plus system time.
+    pub(crate) total: Duration,
+    /// The part of it spent in the kernel.
+    pub(crate) system: Duration,
 }
 
-fn ticks(pid: u32) -> Duration {
-    let (user, system) = ticks_split(pid);
-    user + system
-}
-
-/// The system (kernel) part of [`live`]: its ticks' share of it (the ticks split the
-/// time between user and system; the total is the precise figure).
-pub(crate) fn live_system(pid: u32) -> Duration {
-    let (user, system) = ticks_split(pid);
-    let ticks = (user + system).as_secs_f64();
-    if ticks == 0.0 {
-        return Duration::ZERO;
+impl Cpu {
+    /// What was used since `before` (never negative).
+    pub(crate) fn since(self, before: Self) -> Self {
+        Self {
+            total: self.total.saturating_sub(before.total),
+            system: self.system.saturating_sub(before.system),
+        }
     }
-    live(pid).mul_f64(system.as_secs_f64() / ticks)
+
+    /// The kernel's share of the total (0 to 1; 0 when nothing was used).
+    pub(crate) fn kernel_share(self) -> f64 {
+        if self.total.is_zero() {
+            return 0.0;
+        }
+        (self.system.as_secs_f64() / self.total.as_secs_f64()).min(1.0)
+    }
+}
+
+/// CPU time of a live process. The total is the larger of its threads' `schedstat`
+/// (nanoseconds on the CPU, exact, but only of the threads still alive) and its
+/// `/proc/<pid>/stat` times (every thread, in 10 ms ticks); the system part is the
+/// ticks' share of that total (the ticks split the time between user and system).
+pub(crate) fn live(pid: u32) -> Cpu {
+    let (user, system) = ticks(pid);
+    let ticked = user + system;
+    let total = threads(pid).max(ticked);
+    let system = if ticked.is_zero() {
+        Duration::ZERO
+    } else {
+        total.mul_f64(system.as_secs_f64() / ticked.as_secs_f64())
+    };
+    Cpu { total, system }
 }
 
 /// A live process's user and system times, from `/proc/<pid>/stat` (10 ms ticks).
-fn ticks_split(pid: u32) -> (Duration, Duration) {
+fn ticks(pid: u32) -> (Duration, Duration) {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return (Duration::ZERO, Duration::ZERO);
     };
@@ -61,26 +81,19 @@ fn threads(pid: u32) -> Duration {
     Duration::from_nanos(nanos)
 }
 
-/// User plus system time of every child this process has waited for.
-pub(crate) fn waited_children() -> Duration {
-    let (user, system) = usage(UsageWho::RUSAGE_CHILDREN);
-    user + system
-}
-
-/// The system (kernel) part of [`waited_children`].
-pub(crate) fn waited_children_system() -> Duration {
-    usage(UsageWho::RUSAGE_CHILDREN).1
-}
-
-/// User and system times.
-fn usage(who: UsageWho) -> (Duration, Duration) {
-    let Ok(usage) = getrusage(who) else {
-        return (Duration::ZERO, Duration::ZERO);
+/// CPU time of every child this process has waited for.
+pub(crate) fn waited_children() -> Cpu {
+    let Ok(usage) = getrusage(UsageWho::RUSAGE_CHILDREN) else {
+        return Cpu::default();
     };
     let time = |t: nix::sys::time::TimeVal| {
         let seconds = u64::try_from(t.tv_sec()).unwrap_or(0);
         let micros = u64::try_from(t.tv_usec()).unwrap_or(0);
         Duration::from_secs(seconds) + Duration::from_micros(micros)
     };
-    (time(usage.user_time()), time(usage.system_time()))
+    let system = time(usage.system_time());
+    Cpu {
+        total: time(usage.user_time()) + system,
+        system,
+    }
 }

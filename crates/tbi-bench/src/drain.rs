@@ -130,41 +130,33 @@ pub(crate) fn run(
     for &kind in kinds {
         eprintln!("drain: {} through {source:?}, {count} events", kind.label());
         let children_before = cpu::waited_children();
-        let children_before_system = cpu::waited_children_system();
         let running = receiver::start(kind, programs, &url, CHANNEL, count, scratch)?;
         running.pause()?;
         let startup = cpu::live(running.pid());
-        let startup_system = cpu::live_system(running.pid());
         if let Some(server) = &sockudo {
             queue(&server.http_url(), count)?;
         }
         let started = Instant::now();
         running.resume()?;
         let (done, received) = running.finish(Duration::from_secs(120))?;
-        let used = cpu::waited_children()
-            .saturating_sub(children_before)
-            .saturating_sub(startup);
-        let kernel = cpu::waited_children_system()
-            .saturating_sub(children_before_system)
-            .saturating_sub(startup_system);
+        let used = cpu::waited_children().since(children_before).since(startup);
         let wall = done
             .saturating_duration_since(started)
             .as_secs_f64()
             .max(1e-9);
         #[allow(clippy::cast_precision_loss)]
-        let per_event = used.as_nanos() as f64 / count as f64;
+        let per_event = used.total.as_nanos() as f64 / count as f64;
         #[allow(clippy::cast_precision_loss)]
         let rate = count as f64 / wall;
-        // The operating system splits user and system time by sampling at its ticks:
-        // a few points either way at this much CPU time.
-        let kernel_share = (kernel.as_secs_f64() / used.as_secs_f64().max(1e-9)).min(1.0);
         results.push(Drained {
             receiver: kind.label(),
             source,
             events: count,
             received,
             cpu_ns_per_event: per_event,
-            kernel_share,
+            // The operating system splits user and system time by sampling at its
+            // ticks: a few points either way at this much CPU time.
+            kernel_share: used.kernel_share(),
             events_per_second: rate,
             ours: kind.is_ours(),
         });

@@ -58,9 +58,9 @@ impl Lagging for iris_proto::Event {
 /// woken together about once per millisecond (a consumer whose stream is half full at
 /// once), with all that came meanwhile: an event that arrives less than a millisecond
 /// after the last wake-up waits until that millisecond ends (plus the runtime timer's
-/// granularity, a millisecond on tokio, and however late a busy runtime runs it). Each wake-up is a
-/// thread hand-off that costs more than tens of events; the `on_*` handlers, called on
-/// the socket's own task, never wait.
+/// granularity, a millisecond on tokio, and however late a busy runtime runs it). Each
+/// wake-up is a thread hand-off that costs more than tens of events; the `on_*`
+/// handlers, called on the socket's own task, never wait.
 #[must_use = "a stream does nothing unless polled"]
 pub struct EventStream<E = tbi_proto::Event> {
     queue: Arc<Mutex<Queue<E>>>,
